@@ -1,0 +1,54 @@
+# One-command set-up for a fresh machine: `make run` serves the product, `make test` runs every test.
+# Both create the venv, install the pinned requirements and start a local Cassandra node, unless
+# CASSANDRA_HOSTS points at a cluster of your own.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint cassandra stop-cassandra bench clean
+
+run: $(VENV)/.web cassandra
+	$(MANAGE) sync_cassandra
+	$(MANAGE) migrate --noinput
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev cassandra
+	scripts/require chromium >/dev/null
+	$(VENV)/bin/ruff check .
+	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.dev cassandra
+	$(PY) bench/runtimes.py
+
+# The local node runs only when no external cluster is configured.
+cassandra:
+ifeq ($(strip $(CASSANDRA_HOSTS)),)
+	scripts/cassandra start
+else
+	@echo "Using the Cassandra cluster at $(CASSANDRA_HOSTS)"
+endif
+
+stop-cassandra:
+	scripts/cassandra stop
+
+$(PY):
+	"$$(scripts/require python)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.web: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-train.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.web
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,190 @@
+"""The JSON API: recognise images, read stored predictions and their images."""
+
+import base64
+import uuid
+
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import parsers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import SOURCES
+from ..recognition import ImageUpload, recognize
+from ..selectors import prediction_get, prediction_image_get, prediction_list
+from ..services import predictions_create
+from ..uploads import BadRequest, decode_image_text, uploads_from_files
+from . import serializers
+from .errors import error_response
+
+ERRORS = {code: OpenApiResponse(description=text) for code, text in {
+    400: "Malformed request: bad JSON or base64, missing field.",
+    413: "Too large: bytes, pixels, or number of files.",
+    415: "Not an image format we read (PNG, JPEG, GIF, BMP, WebP, TIFF).",
+    422: "An image, but corrupt, or with no digit in it.",
+}.items()}
+
+
+class RawImageParser(parsers.BaseParser):
+    """A raw ``image/*`` request body is the image itself."""
+
+    media_type = "image/*"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read() if stream else b""
+
+
+class RecognitionView(APIView):
+    """Shared request reading for the endpoints that take images."""
+
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, RawImageParser]
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def read(self, request: Request) -> tuple[list[ImageUpload], str]:
+        """The uploads and the declared source, or a 4xx error."""
+        if request.content_type.startswith("image/"):
+            return [ImageUpload(data=request.data)], "api"
+        data = request.data
+        if not hasattr(data, "get"):
+            raise BadRequest("The JSON body must be an object like {\"image\": \"data:image/png;base64,...\"}.")
+        source = data.get("source") or "api"
+        if source not in SOURCES:
+            raise BadRequest(f"Field 'source' must be one of: {', '.join(SOURCES)}.")
+        files = request.FILES.getlist("image") if request.FILES else []
+        if files:
+            return uploads_from_files(files), source
+        if data.get("image") is None:
+            raise BadRequest("Missing field 'image': send a file, a data URL or base64.")
+        return [decode_image_text(data.get("image"), field="image")], source
+
+    def handle_exception(self, exc):
+        if isinstance(exc, BadRequest):
+            return error_response(exc.message, 400)
+        return super().handle_exception(exc)
+
+
+class PredictView(RecognitionView):
+    @extend_schema(
+        summary="Recognise and store one or more images",
+        request={
+            "application/json": serializers.PredictRequestSerializer,
+            "multipart/form-data": {"type": "object", "properties": {
+                "image": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "source": {"type": "string", "enum": list(SOURCES)}}},
+            "image/*": {"type": "string", "format": "binary"},
+        },
+        responses={201: serializers.PredictionSerializer, **ERRORS},
+        description="One image answers with one prediction; several `image` parts answer with "
+        "`{\"results\": [...]}` in the same order. A rejected request stores nothing.",
+    )
+    def post(self, request: Request) -> Response:
+        uploads, source = self.read(request)
+        predictions = predictions_create(uploads=uploads, source=source)
+        results = serializers.PredictionSerializer(predictions, many=True, context={"request": request}).data
+        return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
+
+
+class PreviewView(RecognitionView):
+    @extend_schema(
+        summary="Recognise one image without storing it (live preview while drawing)",
+        request={"application/json": serializers.PredictRequestSerializer},
+        responses={200: serializers.PreviewSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        uploads, _ = self.read(request)
+        if len(uploads) != 1:
+            raise BadRequest("A preview takes exactly one image.")
+        recognition = recognize(uploads)[0]
+        return Response({
+            "digit": recognition.digit,
+            "confidence": recognition.confidence,
+            "probabilities": recognition.probabilities,
+            "model_version": recognition.model_version,
+            "unsure": recognition.unsure,
+            "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode(),
+        })
+
+
+class PredictionListView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Stored predictions, newest first",
+        parameters=[
+            OpenApiParameter("limit", int, description="Page size, 1–200 (default 50)."),
+            OpenApiParameter("before", str, description="Cursor: only predictions older than this id."),
+        ],
+        responses={200: serializers.PredictionListSerializer, 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            limit = int(request.query_params.get("limit", 50))
+            before = _uuid(request.query_params.get("before"))
+        except ValueError:
+            return error_response("'limit' must be a number and 'before' a prediction id.", 400)
+        if not 1 <= limit <= 200:
+            return error_response("'limit' must be between 1 and 200.", 400)
+        rows = prediction_list(before=before, limit=limit)
+        next_url = None
+        if len(rows) == limit:
+            next_url = request.build_absolute_uri(f"{reverse('api-predictions')}?limit={limit}&before={rows[-1].id}")
+        results = serializers.PredictionSerializer(rows, many=True, context={"request": request}).data
+        return Response({"results": results, "next": next_url})
+
+
+class PredictionDetailView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
+    def get(self, request: Request, prediction_id) -> Response:
+        prediction = _prediction_or_404(prediction_id)
+        return Response(serializers.PredictionSerializer(prediction, context={"request": request}).data)
+
+
+@extend_schema(exclude=True)
+class PredictionImageView(APIView):
+    """The original image, byte for byte, with the type its own header declares."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, prediction_id) -> HttpResponse:
+        image = prediction_image_get(prediction_id=prediction_id)
+        if image is None:
+            raise Http404("No such prediction.")
+        return _image_response(image.data, image.content_type)
+
+
+@extend_schema(exclude=True)
+class PredictionInputView(APIView):
+    """The 28×28 PNG the model saw."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, prediction_id) -> HttpResponse:
+        return _image_response(_prediction_or_404(prediction_id).input_png, "image/png")
+
+
+def _image_response(data: bytes, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+def _prediction_or_404(prediction_id):
+    prediction = prediction_get(prediction_id=prediction_id)
+    if prediction is None:
+        raise Http404("No such prediction.")
+    return prediction
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("draw", views.draw, name="draw"),
+    path("upload", views.upload, name="upload"),
+    path("predictions/<uuid:prediction_id>", views.prediction_detail, name="prediction_detail"),
+    path("api/", include("recognizer.api.urls")),
+    # The old Flask app's routes, kept for existing clients.
+    path("upload2", views.draw, name="legacy-draw"),
+    path("upload3", views.legacy_upload3, name="legacy-upload3"),
+    path("result", views.legacy_result, name="legacy-result"),
+]

@@ -1,0 +1,96 @@
+"""POST /api/predict and /api/preview against the real model and the real Cassandra node."""
+
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from recognizer.models import Prediction, PredictionImage
+from recognizer.selectors import prediction_get, prediction_image_get
+
+# MNIST test images 0..9 are the digits 7 2 1 0 4 1 4 9 5 9.
+SAMPLE = [0, 1, 2, 3, 4, 7, 8]
+
+pytestmark = pytest.mark.usefixtures("cassandra")
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def test_multipart_upload_is_recognised_and_stored_with_every_field(client, digit_png):
+    png, label = digit_png(0)
+    response = client.post("/api/predict", {"image": io.BytesIO(png)}, format="multipart")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["digit"] == label
+    assert body["confidence"] == max(body["probabilities"]) > 0.9
+    assert len(body["probabilities"]) == 10 and sum(body["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert body["source"] == "api" and body["unsure"] is False
+    assert body["created_at"].endswith("Z") and body["model_version"]
+
+    stored = prediction_get(prediction_id=__import__("uuid").UUID(body["id"]))
+    assert (stored.digit, stored.source, stored.content_type) == (label, "api", "image/png")
+    assert stored.probabilities == pytest.approx(body["probabilities"])
+    assert stored.latency_ms > 0 and stored.image_size == len(png)
+    assert prediction_image_get(prediction_id=stored.id).data == png
+
+    original = client.get(body["image_url"])
+    assert original.status_code == 200 and original["Content-Type"] == "image/png"
+    assert b"".join(original) == png
+    model_input = Image.open(io.BytesIO(client.get(body["input_url"]).content))
+    assert model_input.size == (28, 28)
+
+
+@pytest.mark.parametrize("index", SAMPLE)
+def test_json_data_url_reads_the_digit(client, digit_png, index):
+    png, label = digit_png(index)
+    response = client.post("/api/predict", {"image": data_url(png), "source": "draw"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["digit"], response.json()["source"]) == (label, "draw")
+
+
+def test_bare_base64_and_raw_body_are_accepted(client, digit_png):
+    png, label = digit_png(1)
+    bare = client.post("/api/predict", {"image": base64.b64encode(png).decode()}, content_type="application/json")
+    raw = client.post("/api/predict", png, content_type="image/png")
+    assert (bare.status_code, raw.status_code) == (201, 201)
+    assert bare.json()["digit"] == raw.json()["digit"] == label
+
+
+def test_jpeg_is_stored_with_its_real_type(client, digit_png):
+    jpeg, label = digit_png(2, fmt="JPEG")
+    response = client.post("/api/predict", {"image": io.BytesIO(jpeg)}, format="multipart")
+    assert response.status_code == 201
+    assert response.json()["digit"] == label
+    assert client.get(response.json()["image_url"])["Content-Type"] == "image/jpeg"
+
+
+def test_several_images_answer_in_order(client, digit_png):
+    files = [digit_png(i) for i in (0, 1, 2)]
+    response = client.post("/api/predict", {"image": [io.BytesIO(png) for png, _ in files]}, format="multipart")
+    assert response.status_code == 201
+    results = response.json()["results"]
+    assert [r["digit"] for r in results] == [label for _, label in files]
+    assert len({r["id"] for r in results}) == 3
+
+
+def test_preview_answers_without_storing(client, digit_png):
+    png, label = digit_png(3)
+    response = client.post("/api/preview", {"image": data_url(png)}, content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["digit"] == label and "id" not in body
+    assert Image.open(io.BytesIO(base64.b64decode(body["input"].split(",", 1)[1]))).size == (28, 28)
+    assert Prediction.objects.count() == 0
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = json.loads(schema.content)["paths"]
+    assert {"/api/predict", "/api/preview", "/api/predictions", "/api/predictions/{prediction_id}"} <= set(paths)
+    assert client.get("/api/docs/").status_code == 200

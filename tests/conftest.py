@@ -1,0 +1,54 @@
+"""Fixtures shared by the suite: the real Cassandra node, in an isolated test keyspace."""
+
+import io
+
+import pytest
+from django.db import connections
+from PIL import Image
+
+from recognizer.ml import mnist
+from recognizer.models import Prediction, PredictionDay, PredictionImage, PredictionIndex
+
+TABLES = (Prediction, PredictionImage, PredictionDay, PredictionIndex)
+
+
+@pytest.fixture(scope="session")
+def cassandra_keyspace(django_db_blocker):
+    """Create test_<keyspace> with all tables once per run (sync_cassandra), drop it at the end."""
+    creation = connections["cassandra"].creation
+    old_name = connections["cassandra"].settings_dict["NAME"]
+    with django_db_blocker.unblock():
+        name = creation.create_test_db(verbosity=0, autoclobber=True)
+        yield name
+        creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture
+def cassandra(cassandra_keyspace):
+    """Empty prediction tables for one test."""
+    session = connections["cassandra"].connection.session
+    for model in TABLES:
+        session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
+    return session
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    """The 10,000 MNIST test images and labels, read from the shared data folder."""
+    data_dir = mnist.find_data_dir()
+    assert data_dir is not None, "MNIST IDX files not found: set MNIST_DIR"
+    return mnist.load_mnist(data_dir)[1]
+
+
+@pytest.fixture(scope="session")
+def digit_png(mnist_test):
+    """``digit_png(i)``: MNIST test image i as a browser-canvas-like PNG (dark ink on white, 280 px)."""
+    images, labels = mnist_test
+
+    def make(index: int, *, size: int = 280, fmt: str = "PNG") -> tuple[bytes, int]:
+        picture = Image.fromarray(255 - images[index]).resize((size, size), Image.Resampling.BILINEAR)
+        out = io.BytesIO()
+        picture.save(out, fmt)
+        return out.getvalue(), int(labels[index])
+
+    return make
