@@ -12,6 +12,7 @@ keyed by id, to keep the history partitions small.
 """
 
 import datetime as dt
+import itertools
 import uuid
 
 from cassandra.cqlengine import columns
@@ -98,16 +99,43 @@ class PredictionIndex(DjangoCassandraModel):
         get_pk_field = "id"
 
 
-def filter_key(*, digit: int | None = None, source: str | None = None) -> str:
-    """The index key of a filter combination; ``"all"`` when nothing is filtered."""
-    parts = [f"digit={digit}" if digit is not None else "", f"source={source}" if source else ""]
-    return ",".join(part for part in parts if part) or ALL
+class PredictionCounter(DjangoCassandraModel):
+    """Running totals for the stats page, kept by Cassandra counters instead of scans.
+
+    ``metric`` names a family (``digit``, ``source``, ``day``, ``confusion``, …) and ``name`` one
+    value in it (``"3"``, ``"draw"``, ``"2026-11-26"``, ``"3,5"``), so the stats page reads a
+    handful of small partitions whatever the number of predictions.
+    """
+
+    __table_name__ = "prediction_counter"
+
+    metric = columns.Text(partition_key=True)
+    name = columns.Text(primary_key=True)
+    value = columns.Counter()
+
+    class Meta:
+        get_pk_field = "name"
 
 
-def filter_keys(prediction: "Prediction") -> list[str]:
-    """Every filtered view a prediction belongs to."""
-    return [
-        filter_key(digit=prediction.digit),
-        filter_key(source=prediction.source),
-        filter_key(digit=prediction.digit, source=prediction.source),
-    ]
+CONFIDENCE_SCALE = 1_000_000  # counters hold integers: confidences are summed in millionths
+FILTERS = ("digit", "label", "source")
+LABELLED = "labelled"
+
+
+def filter_key(*, digit: int | None = None, label: int | None = None, source: str | None = None) -> str:
+    """The index key of a filter combination (``"digit=3,source=draw"``); ``"all"`` when none."""
+    values = {"digit": digit, "label": label, "source": source or None}
+    return ",".join(f"{name}={values[name]}" for name in FILTERS if values[name] is not None) or ALL
+
+
+def filter_keys(prediction: "Prediction") -> set[str]:
+    """Every index a prediction is listed in: each combination of its digit, label and source,
+    and the list of all corrected predictions."""
+    values = {"digit": prediction.digit, "label": prediction.corrected_label, "source": prediction.source}
+    present = [name for name in FILTERS if values[name] is not None]
+    keys = {
+        filter_key(**{name: values[name] for name in combo})
+        for size in range(1, len(present) + 1)
+        for combo in itertools.combinations(present, size)
+    }
+    return keys | ({LABELLED} if prediction.corrected_label is not None else set())

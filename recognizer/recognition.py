@@ -69,7 +69,7 @@ def _model_input(upload: ImageUpload) -> tuple[np.ndarray, str]:
 def _mime_of(data: bytes) -> str:
     """The MIME type the file's own header declares, never the client's claim (header-only read)."""
     with Image.open(io.BytesIO(data)) as image:
-        return Image.MIME[image.format]
+        return "image/jpeg" if image.format == "MPO" else Image.MIME[image.format]  # MPO: camera JPEGs
 
 
 def recognize(uploads: Sequence[ImageUpload]) -> list[Recognition]:

@@ -1,8 +1,26 @@
-"""Reads of stored predictions, shaped by the Cassandra layout in ``models``."""
+"""Reads of stored predictions, shaped by the Cassandra layout in ``models``.
 
+Every read is a slice of a few small partitions: a page costs the same with a thousand or a
+hundred million predictions stored.
+"""
+
+import datetime as dt
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from .models import ALL, Prediction, PredictionDay, PredictionImage, PredictionIndex, bucket_for, filter_key
+from .models import (
+    ALL,
+    CONFIDENCE_SCALE,
+    LABELLED,
+    Prediction,
+    PredictionCounter,
+    PredictionDay,
+    PredictionImage,
+    PredictionIndex,
+    bucket_for,
+    filter_key,
+)
 
 
 def prediction_get(*, prediction_id: uuid.UUID) -> Prediction | None:
@@ -18,32 +36,121 @@ def prediction_image_get(*, prediction_id: uuid.UUID) -> PredictionImage | None:
     return PredictionImage.objects.filter(id=prediction_id).first()
 
 
-def prediction_list(
-    *, before: uuid.UUID | None = None, limit: int = 50, digit: int | None = None, source: str | None = None
-) -> list[Prediction]:
-    """Up to ``limit`` predictions, newest first, older than ``before`` when given, optionally
-    only those with the predicted ``digit`` and/or ``source``.
+@dataclass(frozen=True)
+class Filters:
+    """What a history view is narrowed to; every field optional."""
 
-    Walks the day list of the (filtered) view newest first and slices each day's partition, so
-    the cost depends on the page size, not on how many predictions are stored.
+    digit: int | None = None
+    label: int | None = None
+    source: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    labelled: bool = False  # only corrected predictions (exports, training)
+
+    @property
+    def key(self) -> str:
+        if self.labelled:
+            return LABELLED
+        return filter_key(digit=self.digit, label=self.label, source=self.source)
+
+
+NO_FILTERS = Filters()
+
+
+def prediction_list(
+    *,
+    before: uuid.UUID | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    filters: Filters = NO_FILTERS,
+) -> list[Prediction]:
+    """Up to ``limit`` predictions, newest first: the newest ones older than ``before``, or the
+    oldest ones newer than ``after`` (for "newer" links), matching ``filters``.
+
+    Walks the view's day list and slices one day partition at a time, ``limit`` rows at most.
     """
-    key = filter_key(digit=digit, source=source)
-    days = PredictionDay.objects.filter(scope=key)
-    if before is not None:
-        days = days.filter(day__lte=bucket_for(before))
+    newer = after is not None
+    cursor = after if newer else before
+    days = PredictionDay.objects.filter(scope=filters.key)
+    if filters.date_from:
+        days = days.filter(day__gte=filters.date_from)
+    if filters.date_to:
+        days = days.filter(day__lte=filters.date_to)
+    if cursor is not None:
+        days = days.filter(day__gte=bucket_for(cursor)) if newer else days.filter(day__lte=bucket_for(cursor))
+    if newer:
+        days = days.order_by("day")
     rows: list[Prediction] = []
     for entry in days:
-        wanted = limit - len(rows)
-        if key == ALL:
-            query = Prediction.objects.filter(bucket=entry.day)
-        else:
-            query = PredictionIndex.objects.filter(key=key, bucket=entry.day)
-        if before is not None and entry.day == bucket_for(before):
-            query = query.filter(id__lt=before)
-        found = list(query.limit(wanted))
-        if key != ALL and found:
-            found = list(Prediction.objects.filter(bucket=entry.day, id__in=[row.id for row in found]))
-        rows.extend(found)
+        rows.extend(_day_slice(filters.key, entry.day, cursor, newer, limit - len(rows)))
         if len(rows) >= limit:
             break
-    return rows
+    return rows[::-1] if newer else rows
+
+
+def _day_slice(key: str, day: dt.date, cursor: uuid.UUID | None, newer: bool, limit: int) -> list[Prediction]:
+    table = Prediction.objects.filter(bucket=day) if key == ALL else PredictionIndex.objects.filter(key=key, bucket=day)
+    if cursor is not None and day == bucket_for(cursor):
+        table = table.filter(id__gt=cursor) if newer else table.filter(id__lt=cursor)
+    if newer:
+        table = table.order_by("id")
+    found = list(table.limit(limit))
+    if key == ALL or not found:
+        return found
+    by_id = {row.id: row for row in Prediction.objects.filter(bucket=day, id__in=[row.id for row in found])}
+    return [by_id[row.id] for row in found if row.id in by_id]
+
+
+def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Iterator[Prediction]:
+    """Every matching prediction, newest first, read a page at a time (for exports)."""
+    before = None
+    while page := prediction_list(before=before, limit=batch, filters=filters):
+        yield from page
+        before = page[-1].id
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    by_digit: dict[int, int] = field(default_factory=dict)
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_day: dict[dt.date, int] = field(default_factory=dict)
+    mean_confidence: float | None = None
+    labelled: int = 0
+    labelled_correct: int = 0
+    confusion: list[list[int]] = field(default_factory=lambda: [[0] * 10 for _ in range(10)])
+
+    @property
+    def share_corrected(self) -> float | None:
+        return self.labelled / self.total if self.total else None
+
+    @property
+    def accuracy(self) -> float | None:
+        """How often the model agreed with the people who labelled its predictions."""
+        return self.labelled_correct / self.labelled if self.labelled else None
+
+
+def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
+    """The stats page's figures, from the counters (a few small partitions, never a scan)."""
+    counters = {
+        metric: {row.name: row.value for row in PredictionCounter.objects.filter(metric=metric)}
+        for metric in ("total", "digit", "source", "confidence", "labelled", "labelled_correct", "confusion")
+    }
+    today = today or dt.datetime.now(dt.UTC).date()
+    first = today - dt.timedelta(days=days - 1)
+    names = [(first + dt.timedelta(days=n)).isoformat() for n in range(days)]
+    per_day = {row.name: row.value for row in PredictionCounter.objects.filter(metric="day", name__in=names)}
+    stats = Stats(
+        total=counters["total"].get(ALL, 0),
+        by_digit={digit: counters["digit"].get(str(digit), 0) for digit in range(10)},
+        by_source=dict(sorted(counters["source"].items())),
+        by_day={dt.date.fromisoformat(name): per_day.get(name, 0) for name in names},
+        labelled=counters["labelled"].get(ALL, 0),
+        labelled_correct=counters["labelled_correct"].get(ALL, 0),
+    )
+    if stats.total:
+        stats.mean_confidence = counters["confidence"].get(ALL, 0) / CONFIDENCE_SCALE / stats.total
+    for pair, count in counters["confusion"].items():
+        predicted, label = (int(part) for part in pair.split(","))
+        stats.confusion[label][predicted] = count
+    return stats

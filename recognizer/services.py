@@ -1,14 +1,33 @@
-"""Actions that change stored predictions."""
+"""Actions that change stored predictions: record, correct, delete.
+
+Each keeps the row, its filter indexes (``PredictionIndex``/``PredictionDay``) and the stats
+counters in step, so every read stays a slice of a few small partitions.
+"""
 
 import datetime as dt
+import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 
-from cassandra.cqlengine.query import BatchQuery
+from cassandra import DriverException
+from cassandra.cqlengine.query import BatchQuery, BatchType
 from cassandra.util import uuid_from_time
 
-from .models import ALL, Prediction, PredictionDay, PredictionImage, PredictionIndex, bucket_for, filter_keys
+from .models import (
+    ALL,
+    CONFIDENCE_SCALE,
+    Prediction,
+    PredictionCounter,
+    PredictionDay,
+    PredictionImage,
+    PredictionIndex,
+    bucket_for,
+    filter_keys,
+)
 from .recognition import ImageUpload, recognize
+
+logger = logging.getLogger(__name__)
 
 
 def prediction_record(
@@ -25,9 +44,8 @@ def prediction_record(
 ) -> Prediction:
     """Store one prediction with its original image.
 
-    The image goes first, on its own (megabytes do not belong in a batch); the row and its day
-    index then go in one logged batch, so a prediction is either fully visible or not at all.
-
+    The image goes first, on its own (megabytes do not belong in a batch); the row and its
+    indexes then go in one logged batch, so a prediction is either fully visible or not at all.
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
     """
     timestamp = time.time() if created is None else created
@@ -51,11 +69,9 @@ def prediction_record(
     PredictionImage.create(id=prediction_id, content_type=content_type, data=image)
     with BatchQuery() as batch:
         prediction.batch(batch).save()
-        PredictionDay.batch(batch).create(scope=ALL, day=prediction.bucket)
-        for key in filter_keys(prediction):
-            PredictionIndex.batch(batch).create(key=key, bucket=prediction.bucket, id=prediction_id)
-            PredictionDay.batch(batch).create(scope=key, day=prediction.bucket)
+        _index(batch, prediction, filter_keys(prediction) | {ALL})
     prediction._batch = None  # cqlengine keeps the spent batch; later saves would vanish into it
+    _count(_totals(prediction))
     return prediction
 
 
@@ -77,3 +93,74 @@ def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[P
         )
         for upload, recognition in zip(uploads, recognitions, strict=True)
     ]
+
+
+def prediction_correct(*, prediction: Prediction, label: int | None, user: str) -> Prediction:
+    """Set the label a person says is right, or with ``label=None`` clear it."""
+    old_keys, old_totals = filter_keys(prediction), _totals(prediction)
+    prediction.corrected_label = label
+    prediction.corrected_by = user if label is not None else None
+    prediction.corrected_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) if label is not None else None
+    new_keys = filter_keys(prediction)
+    with BatchQuery() as batch:
+        prediction.batch(batch).update()
+        _unindex(batch, prediction, old_keys - new_keys)
+        _index(batch, prediction, new_keys - old_keys)
+    prediction._batch = None
+    change = _totals(prediction)
+    change.subtract(old_totals)
+    _count(change)
+    return prediction
+
+
+def prediction_delete(*, prediction: Prediction) -> None:
+    """Remove a prediction, its image and its index entries, and take it out of the stats."""
+    with BatchQuery() as batch:
+        prediction.batch(batch).delete()
+        _unindex(batch, prediction, filter_keys(prediction))
+    PredictionImage.objects(id=prediction.id).delete()
+    _count(Counter({key: -amount for key, amount in _totals(prediction).items()}))
+
+
+def _index(batch: BatchQuery, prediction: Prediction, keys: set[str]) -> None:
+    for key in keys:
+        if key != ALL:
+            PredictionIndex.batch(batch).create(key=key, bucket=prediction.bucket, id=prediction.id)
+        PredictionDay.batch(batch).create(scope=key, day=prediction.bucket)
+
+
+def _unindex(batch: BatchQuery, prediction: Prediction, keys: set[str]) -> None:
+    """Drop index entries; day lists keep the day (a possibly empty day costs one small read)."""
+    for key in keys - {ALL}:
+        PredictionIndex.objects(key=key, bucket=prediction.bucket, id=prediction.id).batch(batch).delete()
+
+
+def _totals(prediction: Prediction) -> Counter:
+    """The counter increments one prediction stands for (``metric``, ``name``) -> amount."""
+    totals = Counter({
+        ("total", ALL): 1,
+        ("digit", str(prediction.digit)): 1,
+        ("source", prediction.source): 1,
+        ("day", str(prediction.bucket)): 1,
+        ("confidence", ALL): round(prediction.confidence * CONFIDENCE_SCALE),
+    })
+    if prediction.corrected_label is not None:
+        totals[("labelled", ALL)] += 1
+        totals[("labelled_correct", ALL)] += int(prediction.corrected_label == prediction.digit)
+        totals[("confusion", f"{prediction.digit},{prediction.corrected_label}")] += 1
+    return +totals
+
+
+def _count(change: Counter) -> None:
+    """Apply counter changes (positive or negative) in one counter batch.
+
+    Best effort: the prediction itself is already stored, so a failed counter write is logged
+    rather than turned into an error for a request that did succeed.
+    """
+    try:
+        with BatchQuery(batch_type=BatchType.Counter) as batch:
+            for (metric, name), amount in change.items():
+                if amount:
+                    PredictionCounter.objects(metric=metric, name=name).batch(batch).update(value=amount)
+    except DriverException:
+        logger.exception("Could not update the stats counters by %s", dict(change))

@@ -5,12 +5,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..preprocessing import ImageTooLarge, InvalidImage, NoDigitFound, UnsupportedImage
+from ..preprocessing import CorruptImage, ImageTooLarge, InvalidImage, NoDigitFound, UnsupportedImage
 from ..recognition import TooLarge
 
 STATUS_OF = (
     (TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
     (ImageTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (CorruptImage, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (UnsupportedImage, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
     (NoDigitFound, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (InvalidImage, status.HTTP_422_UNPROCESSABLE_ENTITY),

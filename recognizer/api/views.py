@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
-from ..selectors import prediction_get, prediction_image_get, prediction_list
+from ..selectors import Filters, prediction_get, prediction_image_get, prediction_list
 from ..services import predictions_create
 from ..uploads import BadRequest, decode_image_text, uploads_from_files
 from . import serializers
@@ -118,21 +118,28 @@ class PredictionListView(APIView):
         parameters=[
             OpenApiParameter("limit", int, description="Page size, 1–200 (default 50)."),
             OpenApiParameter("before", str, description="Cursor: only predictions older than this id."),
+            OpenApiParameter("digit", int, description="Only predictions of this digit (0–9)."),
+            OpenApiParameter("source", str, enum=list(SOURCES), description="Only predictions from this source."),
         ],
         responses={200: serializers.PredictionListSerializer, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
+        params = request.query_params
         try:
-            limit = int(request.query_params.get("limit", 50))
-            before = _uuid(request.query_params.get("before"))
+            limit = int(params.get("limit", 50))
+            before = _uuid(params.get("before"))
+            digit = int(params["digit"]) if params.get("digit") else None
         except ValueError:
-            return error_response("'limit' must be a number and 'before' a prediction id.", 400)
-        if not 1 <= limit <= 200:
-            return error_response("'limit' must be between 1 and 200.", 400)
-        rows = prediction_list(before=before, limit=limit)
+            return error_response("'limit' and 'digit' must be numbers and 'before' a prediction id.", 400)
+        source = params.get("source") or None
+        if not 1 <= limit <= 200 or digit not in (None, *range(10)) or source not in (None, *SOURCES):
+            return error_response(f"Use 1 ≤ limit ≤ 200, digit 0–9 and source one of {', '.join(SOURCES)}.", 400)
+        rows = prediction_list(before=before, limit=limit, filters=Filters(digit=digit, source=source))
         next_url = None
         if len(rows) == limit:
-            next_url = request.build_absolute_uri(f"{reverse('api-predictions')}?limit={limit}&before={rows[-1].id}")
+            query = params.copy()
+            query["before"] = str(rows[-1].id)
+            next_url = request.build_absolute_uri(f"{reverse('api-predictions')}?{query.urlencode()}")
         results = serializers.PredictionSerializer(rows, many=True, context={"request": request}).data
         return Response({"results": results, "next": next_url})
 

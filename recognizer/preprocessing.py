@@ -1,0 +1,346 @@
+"""Turn an uploaded picture into the 28×28 input the MNIST-trained model expects.
+
+The model only ever saw MNIST digits: white ink on a black background, the digit
+scaled (aspect ratio kept, anti-aliased) so its longer side is 20 px, then pasted
+into a 28×28 field with its centre of mass at the centre. Real input — a browser
+canvas, a scan, a phone photo — must be brought into exactly that shape or the
+model's answer is meaningless. This module does that with pure functions:
+
+* ``decode_image``: untrusted bytes -> upright PIL image, white where transparent.
+* ``to_mnist``: PIL image -> float32 (28, 28) array in [0, 1], MNIST style.
+* ``to_png``: that array -> 8-bit grayscale PNG bytes (stored and shown to users).
+
+Every refusal raises an ``InvalidImage`` whose message can be shown to end users.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# --- Constants and defaults -------------------------------------------------
+MNIST_SIZE = 28  # side of the model input
+DIGIT_BOX = 20  # MNIST scales the digit's longer side to this
+CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates
+ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+WORK_SIZE = 1024  # bigger images are box-downscaled first; a 15 px digit survives
+NOISE_SIGMAS = 4.0  # ink must exceed the background by this many noise sigmas...
+NOISE_MARGIN = 0.06  # ...plus this (fraction of full scale), against JPEG ringing
+MIN_CONTRAST = 0.12  # solid ink must stand out this much above the noise floor
+MIN_INK_MASS = 10.0  # main stroke must hold this much ink (in full-ink pixels)
+SPECK_FRACTION = 0.05  # blobs lighter than this share of the main stroke are dropped
+# MNIST stroke widths in px at 20 px scale, measured as _fit_box does (test set):
+STROKE_RANGE = (1.5, 3.8)  # 2nd-98th percentile: strokes in this range are left alone
+STROKE_TARGET = 2.2  # the median: too thin strokes are widened to it...
+STROKE_THICK_TARGET = 3.3  # ...too thick ones thinned only to the 95th, sparing thin parts
+OVERSAMPLE = 4  # strokes are measured and adjusted at DIGIT_BOX * OVERSAMPLE px
+
+NOT_AN_IMAGE = "The file is not an image we can read (PNG, JPEG, GIF, BMP, WebP or TIFF)."
+CORRUPT = "The image is truncated or corrupt."
+NO_DIGIT = "No digit found: the image looks empty."
+# What Pillow raises on hostile or broken files: a mix, none of it documented as final.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+
+
+class InvalidImage(ValueError):
+    """The upload cannot become a digit; ``message`` is meant for end users."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedImage(InvalidImage):
+    """Not a raster image in an allowed format."""
+
+
+class CorruptImage(UnsupportedImage):
+    """In an allowed format, but truncated or corrupt."""
+
+
+class ImageTooLarge(InvalidImage):
+    """More pixels than allowed; raised before any pixel data is decoded."""
+
+
+class NoDigitFound(InvalidImage):
+    """Decodable, but blank, uniform or only noise."""
+
+
+# --- Decoding ----------------------------------------------------------------
+def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode untrusted bytes into an upright image in mode ``L`` or ``RGB``.
+
+    Only the header is read before the size check, so a small file claiming huge
+    dimensions (a decompression bomb) is refused without allocating its pixels.
+    Pillow's own bomb guard counts too: the limit is at most Image.MAX_IMAGE_PIXELS.
+    Only the first frame/page is decoded; a JPEG more than twice WORK_SIZE is
+    decoded at reduced scale (never below WORK_SIZE), which is all to_mnist uses.
+    """
+    if Image.MAX_IMAGE_PIXELS:  # never decode what Pillow itself warns about
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+    too_large = f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels."
+    if not data:
+        raise UnsupportedImage(NOT_AN_IMAGE)
+    try:
+        img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(too_large) from None
+    except _DECODE_ERRORS:  # includes UnidentifiedImageError (SVG, PDF, text...)
+        raise UnsupportedImage(NOT_AN_IMAGE) from None
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"The image is too large: {width}×{height} pixels, the limit is {max_pixels / 1e6:g} megapixels."
+        )
+    if img.format in ("JPEG", "MPO") and max(width, height) > 2 * WORK_SIZE:
+        # libjpeg can decode at 1/2, 1/4 or 1/8 scale, far faster and smaller;
+        # to_mnist works at WORK_SIZE anyway, and the result stays at least that big.
+        scale = WORK_SIZE / max(width, height)
+        img.draft(img.mode, (math.ceil(width * scale), math.ceil(height * scale)))
+    try:
+        img.load()  # decodes the first frame/page; truncation surfaces here
+        return _flatten(ImageOps.exif_transpose(img))  # phones store photos sideways
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(too_large) from None
+    except _DECODE_ERRORS:
+        raise CorruptImage(CORRUPT) from None
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    """Return mode ``L`` or ``RGB``: transparency composited onto white paper,
+    16-bit and float data scaled to 8 bits (Pillow's convert would clip them)."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        values = np.asarray(img, dtype=np.float64)
+        full_scale = 65535.0 if img.mode != "F" else 1.0 if values.max() <= 1 else 255.0
+        img = Image.fromarray(np.round(np.clip(values / full_scale, 0, 1) * 255).astype(np.uint8))
+    if img.has_transparency_data:  # alpha channel, or a transparent palette entry/colour
+        paper = Image.new("RGBA", img.size, "white")
+        return Image.alpha_composite(paper, img.convert("RGBA")).convert("RGB")
+    return img.convert("L" if img.mode in ("1", "L") else "RGB")
+
+
+# --- Normalising to MNIST ----------------------------------------------------
+def to_mnist(img: Image.Image) -> np.ndarray:
+    """Return the digit in ``img`` as MNIST would have it: float32 (28, 28) in
+    [0, 1], white ink on black, longer side 20 px, centre of mass at (14, 14).
+
+    Works on any PIL image (canvas drawing, scan, photo; dark or light ink).
+    Raises NoDigitFound if there is no ink: blank, uniform or only noise.
+    """
+    ink = _drop_specks(_ink_layer(_working_gray(img)))
+    rows, cols = np.nonzero(ink)
+    digit = _fit_box(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
+    return _centre(digit)
+
+
+def to_png(array28: np.ndarray) -> bytes:
+    """Encode a ``to_mnist`` result as an 8-bit grayscale PNG."""
+    pixels = np.squeeze(np.asarray(array28, dtype=np.float64))
+    if pixels.shape != (MNIST_SIZE, MNIST_SIZE):
+        raise ValueError(f"expected a {MNIST_SIZE}×{MNIST_SIZE} array, got {pixels.shape}")
+    out = io.BytesIO()
+    Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _working_gray(img: Image.Image) -> np.ndarray:
+    """Grayscale float array in [0, 1], box-downscaled to at most WORK_SIZE px."""
+    gray = _flatten(img).convert("L")
+    scale = WORK_SIZE / max(gray.size)
+    if scale < 1:
+        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+        gray = gray.resize(size, Image.Resampling.BOX)
+    return np.asarray(gray, dtype=np.float32) / 255
+
+
+def _ink_layer(gray: np.ndarray) -> np.ndarray:
+    """White-on-black ink in [0, 1] with the background at exactly 0.
+
+    Uneven lighting is removed by subtracting a smooth fitted background. The ink
+    is on the side (darker or lighter) with the larger excursion from it. Anything
+    within the noise is zeroed; the rest is stretched so solid ink reaches 1 while
+    the anti-aliased edges keep their intermediate values, as in MNIST.
+    """
+    paper = _background(gray)
+    residual = gray - paper
+    middle = float(np.median(_subsample(residual)))  # medians of 10⁶ pixels are slow
+    smooth = _box3(residual)  # so single noisy pixels cannot decide the polarity
+    if middle - smooth.min() > smooth.max() - middle:  # dark ink on light paper:
+        # ink absorbs a share of the light falling on it, so measure it relative to
+        # the local paper brightness; a shadow then dims paper and ink alike.
+        residual = -residual / np.maximum(paper, 0.05)
+    sample = _subsample(residual)
+    floor = float(np.median(sample)) + NOISE_SIGMAS * _robust_sigma(sample) + NOISE_MARGIN
+    above = residual[residual > floor]
+    solid = float(np.percentile(above, 90)) if above.size else floor
+    if solid - floor < MIN_CONTRAST:
+        raise NoDigitFound(NO_DIGIT)
+    return np.clip((residual - floor) / (solid - floor), 0, 1)
+
+
+def _subsample(a: np.ndarray, target: int = 256) -> np.ndarray:
+    """Every n-th pixel in both directions, about target² of them, for statistics."""
+    step = max(1, max(a.shape) // target)
+    return a[::step, ::step].ravel()
+
+
+def _robust_sigma(a: np.ndarray) -> float:
+    """Standard deviation estimated from the median absolute deviation: the ink
+    (a minority of outliers) does not inflate it."""
+    return 1.4826 * float(np.median(np.abs(a - np.median(a))))
+
+
+def _background(gray: np.ndarray) -> np.ndarray:
+    """Fit a smooth cubic surface to the paper: it follows lighting gradients and
+    shadows but never the strokes. It is fitted to the medians of ~24×24 cells (a
+    cell less than half inked shows the paper's level), rejecting cells that lie
+    far off the surface (mostly inked ones) over a few rounds."""
+    h, w = gray.shape
+    step = max(1, max(h, w) // 192)  # look at a grid of at most 192² pixels
+    small = gray[::step, ::step]
+    c = max(1, min(small.shape) // 24)  # cell side, in grid pixels
+    ch, cw = small.shape[0] // c, small.shape[1] // c
+    cells = small[: ch * c, : cw * c].reshape(ch, c, cw, c).swapaxes(1, 2).reshape(ch, cw, c * c)
+    sample = np.median(cells, axis=2).ravel().astype(np.float64)
+    centres = [(np.arange(n) * c + (c - 1) / 2) * step for n in (ch, cw)]
+    vs, us = (g.ravel() for g in np.meshgrid(_unit(centres[0], h), _unit(centres[1], w), indexing="ij"))
+    powers = [(i, j) for j in range(4) for i in range(4 - j)]  # u^i v^j, degree ≤ 3
+    design = np.stack([us**i * vs**j for i, j in powers], axis=1)
+    error = sample - np.median(sample)  # start from a flat page: ink is the minority
+    keep = np.ones(sample.size, dtype=bool)
+    for _ in range(5):
+        kept = error[keep]
+        keep = np.abs(error - np.median(kept)) < max(2.5 * _robust_sigma(kept), 0.02)
+        a = design[keep]  # least squares via the 10×10 normal equations: fast
+        coef = np.linalg.lstsq(a.T @ a, a.T @ sample[keep], rcond=None)[0]
+        error = sample - design @ coef
+    v, u = _unit(np.arange(h), h), _unit(np.arange(w), w)
+    rows = [sum(k * u**i for (i, jj), k in zip(powers, coef, strict=True) if jj == j) for j in range(4)]
+    return sum(np.outer(v**j, row) for j, row in enumerate(rows)).astype(np.float32)  # Σ_j v^j·row_j(u)
+
+
+def _unit(index: np.ndarray, n: int) -> np.ndarray:
+    """Pixel index -> coordinate in [-1, 1] across a side of n pixels."""
+    return (2 * index / max(n - 1, 1) - 1).astype(np.float32)
+
+
+def _box3(a: np.ndarray) -> np.ndarray:
+    """3×3 mean filter (edges replicated), done as two 1-D passes."""
+    p = np.pad(a, 1, mode="edge")
+    rows = p[:-2] + p[1:-1] + p[2:]
+    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / 9
+
+
+def _drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Zero isolated specks: connected blobs far lighter than the main stroke.
+
+    Pixels with fewer than two inked neighbours (noise, dust) do not count as ink
+    here, so scattered noise cannot chain into one big blob. Labelling runs on a
+    grid of blocks (at most ~160 per side) to stay cheap. Raises NoDigitFound
+    when even the main blob is too small to be a digit.
+    """
+    solid = np.where(_box3((ink > 0).astype(np.float32)) * 9 >= 3, ink, 0)  # self + 2 neighbours
+    b = -(-max(ink.shape) // 160)  # ceil division: block size in pixels
+    h, w = -(-ink.shape[0] // b) * b, -(-ink.shape[1] // b) * b
+    blocks = np.pad(solid, ((0, h - ink.shape[0]), (0, w - ink.shape[1])))
+    mass = blocks.reshape(h // b, b, w // b, b).sum(axis=(1, 3))
+    labels = _label(mass > 0)
+    blob_mass = np.bincount(labels.ravel(), weights=mass.ravel())
+    blob_mass[0] = 0
+    if blob_mass.max() < MIN_INK_MASS:
+        raise NoDigitFound(NO_DIGIT)
+    keep = (blob_mass >= SPECK_FRACTION * blob_mass.max())[labels]
+    keep = keep.repeat(b, axis=0).repeat(b, axis=1)[: ink.shape[0], : ink.shape[1]]
+    return np.where(keep, ink, 0)
+
+
+def _label(mask: np.ndarray) -> np.ndarray:
+    """8-connected component labels (0 = background) by label propagation."""
+    h, w = mask.shape
+    labels = np.where(mask, np.arange(1, h * w + 1).reshape(h, w), 0)
+    while True:
+        p = np.pad(labels, 1)
+        grown = np.max([p[i : i + h, j : j + w] for i in range(3) for j in range(3)], axis=0)
+        grown = np.where(mask, grown, 0)
+        # Labels are 1-based pixel indices; taking the label of the pixel a label
+        # names ("pointer jumping") spreads labels in far fewer rounds.
+        grown = np.concatenate([[0], grown.ravel()])[grown]
+        if np.array_equal(grown, labels):
+            return labels
+        labels = grown
+
+
+def _fit_box(crop: np.ndarray) -> np.ndarray:
+    """Scale the cropped digit so its longer side is DIGIT_BOX px, with MNIST-like
+    strokes: a hairline or a marker would look unlike anything the model saw, so
+    strokes outside MNIST's width range are widened/thinned at OVERSAMPLE× size."""
+    size = DIGIT_BOX * OVERSAMPLE
+    big = _resize(crop, size)
+    faded = np.percentile(big[big > 0.05], 90) if (big > 0.05).any() else 1.0
+    big = np.clip(big / min(1.0, faded), 0, 1)  # thin strokes fade when downscaled
+    width = _stroke_width(big)
+    low, high = (w * OVERSAMPLE for w in STROKE_RANGE)
+    target = OVERSAMPLE * (STROKE_TARGET if width < low else STROKE_THICK_TARGET if width > high else 0)
+    if target:
+        # A disc of radius r changes strokes by ~2r, but also the digit's size, which
+        # is then scaled back; so try once, then correct r by a secant step.
+        radius = (target - width) / 2  # > 0 widens, < 0 thins
+        change = _stroke_width(_morph(big, radius, size)) - width
+        if change * radius > 0:
+            radius *= min((target - width) / change, 3.0)
+        big = _morph(big, radius, size)
+    return _resize(big, DIGIT_BOX)
+
+
+def _resize(a: np.ndarray, longer: int) -> np.ndarray:
+    """Resize a float image (aspect kept) so its longer side is ``longer`` px."""
+    scale = longer / max(a.shape)
+    size = (max(1, round(a.shape[1] * scale)), max(1, round(a.shape[0] * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.LANCZOS
+    img = Image.fromarray(a.astype(np.float32)).resize(size, resample)
+    return np.clip(np.asarray(img), 0, 1)
+
+
+def _stroke_width(a: np.ndarray) -> float:
+    """Mean stroke width in px: twice the ink area over the outline length."""
+    p = np.pad(a, 1)
+    perimeter = np.hypot(np.diff(p, axis=0)[:, :-1], np.diff(p, axis=1)[:-1, :]).sum()
+    return 2 * float(a.sum()) / max(float(perimeter), 1e-9)
+
+
+def _morph(a: np.ndarray, radius: float, size: int) -> np.ndarray:
+    """Grey dilation (radius > 0) or erosion (< 0) with a disc, re-cropped to the
+    ink and scaled back so the longer side is ``size`` px again."""
+    r, reach = abs(radius), int(np.ceil(abs(radius)))
+    p, (h, w) = np.pad(a, reach), a.shape
+    shifts = [
+        p[reach + dy : reach + dy + h, reach + dx : reach + dx + w]
+        for dy in range(-reach, reach + 1)
+        for dx in range(-reach, reach + 1)
+        if dy * dy + dx * dx <= r * r
+    ]
+    out = np.max(shifts, axis=0) if radius > 0 else np.min(shifts, axis=0)
+    rows, cols = np.nonzero(out > 0.01)
+    if not rows.size:  # eroded away entirely: keep the strokes as they were
+        return a
+    return _resize(out[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1], size)
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Paste into MNIST_SIZE² so the centre of mass lands on (CENTRE, CENTRE)."""
+    total = digit.sum()
+    cy = digit.sum(axis=1) @ np.arange(digit.shape[0]) / total
+    cx = digit.sum(axis=0) @ np.arange(digit.shape[1]) / total
+    top, left = round(CENTRE - cy), round(CENTRE - cx)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    ys, xs = (
+        slice(max(top, 0), min(top + digit.shape[0], MNIST_SIZE)),
+        slice(max(left, 0), min(left + digit.shape[1], MNIST_SIZE)),
+    )
+    out[ys, xs] = digit[ys.start - top : ys.stop - top, xs.start - left : xs.stop - left]
+    return out
