@@ -7,9 +7,9 @@ from django.db import connections
 from PIL import Image
 
 from recognizer.ml import mnist
-from recognizer.models import Prediction, PredictionDay, PredictionImage, PredictionIndex
+from recognizer.models import Prediction, PredictionCounter, PredictionDay, PredictionImage, PredictionIndex
 
-TABLES = (Prediction, PredictionImage, PredictionDay, PredictionIndex)
+TABLES = (Prediction, PredictionImage, PredictionDay, PredictionIndex, PredictionCounter)
 
 
 @pytest.fixture(scope="session")

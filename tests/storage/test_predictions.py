@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from recognizer.models import Prediction, bucket_for
-from recognizer.selectors import prediction_get, prediction_image_get, prediction_list
+from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
 from recognizer.services import prediction_record
 
 DAY = 24 * 3600
@@ -115,7 +115,7 @@ def test_sync_cassandra_creates_the_keyspace_as_configured_and_can_run_again(cas
     }
     tables = {r["table_name"] for r in cassandra.execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", [fresh_keyspace])}
-    assert tables == {"prediction", "prediction_image", "prediction_day", "prediction_index"}
+    assert tables == {"prediction", "prediction_image", "prediction_day", "prediction_index", "prediction_counter"}
 
 
 def test_filters_by_digit_and_source_page_across_days(cassandra):
@@ -125,7 +125,7 @@ def test_filters_by_digit_and_source_page_across_days(cassandra):
 
     def pages(**filters):
         seen, before = [], None
-        while page := prediction_list(before=before, limit=2, **filters):
+        while page := prediction_list(before=before, limit=2, filters=Filters(**filters)):
             seen.extend(row.id for row in page)
             before = page[-1].id
         return seen
