@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import history, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +9,11 @@ urlpatterns = [
     path("upload", views.upload, name="upload"),
     path("predictions/<uuid:prediction_id>", views.prediction_detail, name="prediction_detail"),
     path("api/", include("recognizer.api.urls")),
+    path("history", history.history_list, name="history"),
+    path("history/export.<str:fmt>", history.export, name="history_export"),
+    path("history/<uuid:prediction_id>", history.history_detail, name="history_detail"),
+    path("history/<uuid:prediction_id>/delete", history.history_delete, name="history_delete"),
+    path("stats", history.stats, name="stats"),
     # The old Flask app's routes, kept for existing clients.
     path("upload2", views.draw, name="legacy-draw"),
     path("upload3", views.legacy_upload3, name="legacy-upload3"),

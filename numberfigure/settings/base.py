@@ -48,19 +48,25 @@ INSTALLED_APPS = [
     # First, so that its sync_cassandra (which fixes upstream's) wins.
     "recognizer",
     "django_cassandra_engine",
-    "django.contrib.admin",
+    "numberfigure.apps.NumberfigureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
+    # Operations (issue 7): request id + one JSON log line, and Prometheus metrics, around everything.
+    "numberfigure.observability.RequestLogMiddleware",
+    "numberfigure.observability.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from STATIC_ROOT (collectstatic), served by the app itself (issue 7).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -149,6 +155,10 @@ NUMBERFIGURE_MAX_UPLOAD_BYTES = int(float(env("MAX_UPLOAD_MB", "5")) * 1024 * 10
 NUMBERFIGURE_MAX_PIXELS = int(float(env("MAX_IMAGE_MEGAPIXELS", "40")) * 1_000_000)
 NUMBERFIGURE_MAX_FILES = int(env("MAX_FILES_PER_REQUEST", "20"))
 NUMBERFIGURE_UNSURE_BELOW = float(env("UNSURE_BELOW", "0.7"))
+# Whether anyone may browse the history and stats (correcting and deleting always need staff).
+NUMBERFIGURE_HISTORY_PUBLIC = env_bool("HISTORY_PUBLIC", False)
+# Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = everyone.
+NUMBERFIGURE_METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
 # Uploads stay in memory up to the limit; a base64 JSON body is a third larger than its image.
 FILE_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES

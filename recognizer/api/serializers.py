@@ -54,6 +54,11 @@ class PredictionSerializer(RecognitionSerializer):
         return self._absolute("prediction_detail", prediction)
 
 
+class CorrectionSerializer(serializers.Serializer):
+    corrected_label = serializers.IntegerField(min_value=0, max_value=9, allow_null=True,
+                                               help_text="The right digit, or null to clear the correction.")
+
+
 class PredictionListSerializer(serializers.Serializer):
     results = PredictionSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null at the end.")

@@ -7,7 +7,8 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers
-from rest_framework.permissions import AllowAny
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
 from ..selectors import Filters, prediction_get, prediction_image_get, prediction_list
-from ..services import predictions_create
+from ..services import prediction_correct, prediction_delete, predictions_create
 from ..uploads import BadRequest, decode_image_text, uploads_from_files
 from . import serializers
 from .errors import error_response
@@ -144,14 +145,39 @@ class PredictionListView(APIView):
         return Response({"results": results, "next": next_url})
 
 
+class StaffCanChange(BasePermission):
+    """Anyone may read; changing a prediction needs a staff user (session or token)."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or bool(request.user and request.user.is_active and request.user.is_staff)
+
+
 class PredictionDetailView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [StaffCanChange]
 
     @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
     def get(self, request: Request, prediction_id) -> Response:
         prediction = _prediction_or_404(prediction_id)
         return Response(serializers.PredictionSerializer(prediction, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Set or clear the corrected label (staff)",
+        request=serializers.CorrectionSerializer,
+        responses={200: serializers.PredictionSerializer, 400: ERRORS[400]},
+    )
+    def patch(self, request: Request, prediction_id) -> Response:
+        prediction = _prediction_or_404(prediction_id)
+        correction = serializers.CorrectionSerializer(data=request.data)
+        correction.is_valid(raise_exception=True)
+        prediction_correct(prediction=prediction, label=correction.validated_data["corrected_label"],
+                           user=request.user.get_username())
+        return Response(serializers.PredictionSerializer(prediction, context={"request": request}).data)
+
+    @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
+    def delete(self, request: Request, prediction_id) -> Response:
+        prediction_delete(prediction=_prediction_or_404(prediction_id))
+        return Response(status=204)
 
 
 @extend_schema(exclude=True)

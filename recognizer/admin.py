@@ -1,0 +1,32 @@
+"""The admin site, with the prediction history beside users and groups.
+
+django-cassandra-engine models cannot be registered with the admin (they are not SQL models),
+so the history, stats and exports are views of their own (``recognizer.history``) that use
+the admin's templates, and this site lists them on its index page.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+
+
+class NumberfigureAdminSite(admin.AdminSite):
+    site_header = "Numberfigure administration"
+    site_title = "Numberfigure"
+    index_title = "Administration"
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        if app_label in (None, "recognizer") and request.user.is_active and request.user.is_staff:
+            apps.append({
+                "name": "Digit recognizer",
+                "app_label": "recognizer",
+                "app_url": reverse("history"),
+                "has_module_perms": True,
+                "models": [
+                    {"name": "Predictions", "object_name": "Prediction", "admin_url": reverse("history"),
+                     "add_url": None, "view_only": True, "perms": {"view": True}},
+                    {"name": "Statistics", "object_name": "Stats", "admin_url": reverse("stats"),
+                     "add_url": None, "view_only": True, "perms": {"view": True}},
+                ],
+            })
+        return apps

@@ -1,0 +1,85 @@
+"""Stored predictions as files: CSV and JSON Lines rows, and MNIST-format datasets."""
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .ml.mnist import write_idx
+from .models import Prediction
+from .selectors import Filters, prediction_iter
+
+COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",
+           "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
+
+
+def row(prediction: Prediction) -> dict:
+    """One prediction as plain data; the 28×28 input as base64 PNG so the export can be trained on."""
+    return {
+        "id": str(prediction.id),
+        "created_at": prediction.created_at.isoformat() + "Z",
+        "source": prediction.source,
+        "filename": prediction.filename,
+        "digit": prediction.digit,
+        "confidence": round(prediction.confidence, 6),
+        "probabilities": [round(p, 6) for p in prediction.probabilities],
+        "model_version": prediction.model_version,
+        "latency_ms": round(prediction.latency_ms, 3),
+        "corrected_label": prediction.corrected_label,
+        "corrected_by": prediction.corrected_by,
+        "corrected_at": prediction.corrected_at.isoformat() + "Z" if prediction.corrected_at else None,
+        "input_png": base64.b64encode(prediction.input_png).decode(),
+    }
+
+
+def csv_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for prediction in predictions:
+        values = row(prediction)
+        values["probabilities"] = " ".join(map(str, values["probabilities"]))
+        writer.writerow(values)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def jsonl_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
+    for prediction in predictions:
+        yield json.dumps(row(prediction)) + "\n"
+
+
+def input_array(prediction: Prediction) -> np.ndarray:
+    """The stored 28×28 input as uint8, white ink on black, as in MNIST."""
+    return np.asarray(Image.open(io.BytesIO(prediction.input_png)).convert("L"), dtype=np.uint8)
+
+
+def labelled_dataset(*, confident_above: float | None = None) -> tuple[np.ndarray, np.ndarray, list[Prediction]]:
+    """Corrected predictions (their label is the person's), plus, with ``confident_above``,
+    uncorrected ones the model was at least that sure of (their label is the model's)."""
+    chosen = list(prediction_iter(filters=Filters(labelled=True)))
+    if confident_above is not None:
+        chosen += [p for p in prediction_iter() if p.corrected_label is None and p.confidence >= confident_above]
+    images = np.stack([input_array(p) for p in chosen]) if chosen else np.zeros((0, 28, 28), np.uint8)
+    labels = np.array([p.label for p in chosen], dtype=np.uint8)
+    return images, labels, chosen
+
+
+def export_dataset(out_dir: Path, *, confident_above: float | None = None) -> int:
+    """Write ``images-idx3-ubyte``/``labels-idx1-ubyte`` and ``png/<label>/<id>.png``; return the count."""
+    images, labels, chosen = labelled_dataset(confident_above=confident_above)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_idx(out_dir / "images-idx3-ubyte", images)
+    write_idx(out_dir / "labels-idx1-ubyte", labels)
+    for prediction in chosen:
+        folder = out_dir / "png" / str(prediction.label)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{prediction.id}.png").write_bytes(prediction.input_png)
+    return len(chosen)
