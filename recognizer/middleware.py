@@ -6,6 +6,8 @@ from cassandra.cqlengine import CQLEngineException
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
+from . import metrics
+
 STORAGE_ERRORS = (NoHostAvailable, OperationTimedOut, RequestExecutionException, DriverException, CQLEngineException)
 MESSAGE = "The prediction store (Cassandra) is not reachable right now. Please try again in a moment."
 
@@ -20,6 +22,7 @@ class StorageUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, STORAGE_ERRORS):
             return None
+        metrics.cassandra_error(exception)  # operation="request"; a failed write was already counted
         if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"error": MESSAGE}, status=503)
         return TemplateResponse(request, "503.html", {"message": MESSAGE}, status=503)

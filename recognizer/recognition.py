@@ -11,6 +11,7 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
+from . import metrics
 from .ml.runtime import get_classifier
 from .preprocessing import InvalidImage, decode_image, to_mnist, to_png
 
@@ -76,7 +77,8 @@ def recognize(uploads: Sequence[ImageUpload]) -> list[Recognition]:
     """Read every upload, then classify them in one batch; any bad upload refuses the whole request."""
     inputs = [_model_input(upload) for upload in uploads]
     classifier = get_classifier()
-    probabilities = classifier.predict(np.stack([array for array, _ in inputs]))
+    with metrics.timed_forward():
+        probabilities = classifier.predict(np.stack([array for array, _ in inputs]))
     return [
         Recognition(
             probabilities=[float(p) for p in row],

@@ -14,6 +14,7 @@ from cassandra import DriverException
 from cassandra.cqlengine.query import BatchQuery, BatchType
 from cassandra.util import uuid_from_time
 
+from . import metrics
 from .models import (
     ALL,
     CONFIDENCE_SCALE,
@@ -66,12 +67,14 @@ def prediction_record(
         model_version=model_version,
         latency_ms=latency_ms,
     )
-    PredictionImage.create(id=prediction_id, content_type=content_type, data=image)
-    with BatchQuery() as batch:
-        prediction.batch(batch).save()
-        _index(batch, prediction, filter_keys(prediction) | {ALL})
+    with metrics.cassandra_write():
+        PredictionImage.create(id=prediction_id, content_type=content_type, data=image)
+        with BatchQuery() as batch:
+            prediction.batch(batch).save()
+            _index(batch, prediction, filter_keys(prediction) | {ALL})
     prediction._batch = None  # cqlengine keeps the spent batch; later saves would vanish into it
     _count(_totals(prediction))
+    metrics.count_prediction(source, digit)
     return prediction
 
 
@@ -162,5 +165,6 @@ def _count(change: Counter) -> None:
             for (metric, name), amount in change.items():
                 if amount:
                     PredictionCounter.objects(metric=metric, name=name).batch(batch).update(value=amount)
-    except DriverException:
+    except DriverException as error:
+        metrics.cassandra_error(error, "counters")
         logger.exception("Could not update the stats counters by %s", dict(change))

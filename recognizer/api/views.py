@@ -115,6 +115,7 @@ class PredictionListView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="predictions_list",
         summary="Stored predictions, newest first",
         parameters=[
             OpenApiParameter("limit", int, description="Page size, 1–200 (default 50)."),

@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from recognizer.models import Prediction, PredictionImage
+from recognizer.models import Prediction
 from recognizer.selectors import prediction_get, prediction_image_get
 
 # MNIST test images 0..9 are the digits 7 2 1 0 4 1 4 9 5 9.

