@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local", "DJANGO_DEBUG": "false",
-           "CASSANDRA_KEYSPACE": KEYSPACE, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": "",
+           "CASSANDRA_KEYSPACE": KEYSPACE, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": "/dev/null",
            "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads), "DJANGO_LOG_LEVEL": "WARNING"}
     python = str(Path(sys.executable))
     subprocess.run([python, "manage.py", "sync_cassandra", "--verbosity", "0"], cwd=ROOT, env=env, check=True)

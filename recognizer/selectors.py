@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from . import counters
 from .models import (
     ALL,
     CONFIDENCE_SCALE,
@@ -132,7 +133,8 @@ class Stats:
 
 def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
     """The stats page's figures, from the counters (a few small partitions, never a scan)."""
-    counters = {
+    counters.wait()
+    values = {
         metric: {row.name: row.value for row in PredictionCounter.objects.filter(metric=metric)}
         for metric in ("total", "digit", "source", "confidence", "labelled", "labelled_correct", "confusion")
     }
@@ -141,16 +143,16 @@ def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
     names = [(first + dt.timedelta(days=n)).isoformat() for n in range(days)]
     per_day = {row.name: row.value for row in PredictionCounter.objects.filter(metric="day", name__in=names)}
     stats = Stats(
-        total=counters["total"].get(ALL, 0),
-        by_digit={digit: counters["digit"].get(str(digit), 0) for digit in range(10)},
-        by_source=dict(sorted(counters["source"].items())),
+        total=values["total"].get(ALL, 0),
+        by_digit={digit: values["digit"].get(str(digit), 0) for digit in range(10)},
+        by_source=dict(sorted(values["source"].items())),
         by_day={dt.date.fromisoformat(name): per_day.get(name, 0) for name in names},
-        labelled=counters["labelled"].get(ALL, 0),
-        labelled_correct=counters["labelled_correct"].get(ALL, 0),
+        labelled=values["labelled"].get(ALL, 0),
+        labelled_correct=values["labelled_correct"].get(ALL, 0),
     )
     if stats.total:
-        stats.mean_confidence = counters["confidence"].get(ALL, 0) / CONFIDENCE_SCALE / stats.total
-    for pair, count in counters["confusion"].items():
+        stats.mean_confidence = values["confidence"].get(ALL, 0) / CONFIDENCE_SCALE / stats.total
+    for pair, count in values["confusion"].items():
         predicted, label = (int(part) for part in pair.split(","))
         stats.confusion[label][predicted] = count
     return stats

@@ -10,16 +10,14 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from cassandra import DriverException
-from cassandra.cqlengine.query import BatchQuery, BatchType
+from cassandra.cqlengine.query import BatchQuery
 from cassandra.util import uuid_from_time
 
-from . import metrics
+from . import counters, metrics
 from .models import (
     ALL,
     CONFIDENCE_SCALE,
     Prediction,
-    PredictionCounter,
     PredictionDay,
     PredictionImage,
     PredictionIndex,
@@ -73,7 +71,7 @@ def prediction_record(
             prediction.batch(batch).save()
             _index(batch, prediction, filter_keys(prediction) | {ALL})
     prediction._batch = None  # cqlengine keeps the spent batch; later saves would vanish into it
-    _count(_totals(prediction))
+    counters.add(_totals(prediction))
     metrics.count_prediction(source, digit)
     return prediction
 
@@ -112,7 +110,7 @@ def prediction_correct(*, prediction: Prediction, label: int | None, user: str) 
     prediction._batch = None
     change = _totals(prediction)
     change.subtract(old_totals)
-    _count(change)
+    counters.add(change)
     return prediction
 
 
@@ -122,7 +120,7 @@ def prediction_delete(*, prediction: Prediction) -> None:
         prediction.batch(batch).delete()
         _unindex(batch, prediction, filter_keys(prediction))
     PredictionImage.objects(id=prediction.id).delete()
-    _count(Counter({key: -amount for key, amount in _totals(prediction).items()}))
+    counters.add(Counter({key: -amount for key, amount in _totals(prediction).items()}))
 
 
 def _index(batch: BatchQuery, prediction: Prediction, keys: set[str]) -> None:
@@ -152,19 +150,3 @@ def _totals(prediction: Prediction) -> Counter:
         totals[("labelled_correct", ALL)] += int(prediction.corrected_label == prediction.digit)
         totals[("confusion", f"{prediction.digit},{prediction.corrected_label}")] += 1
     return +totals
-
-
-def _count(change: Counter) -> None:
-    """Apply counter changes (positive or negative) in one counter batch.
-
-    Best effort: the prediction itself is already stored, so a failed counter write is logged
-    rather than turned into an error for a request that did succeed.
-    """
-    try:
-        with BatchQuery(batch_type=BatchType.Counter) as batch:
-            for (metric, name), amount in change.items():
-                if amount:
-                    PredictionCounter.objects(metric=metric, name=name).batch(batch).update(value=amount)
-    except DriverException as error:
-        metrics.cassandra_error(error, "counters")
-        logger.exception("Could not update the stats counters by %s", dict(change))

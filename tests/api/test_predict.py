@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import uuid
 
 import pytest
 from PIL import Image
@@ -32,7 +33,7 @@ def test_multipart_upload_is_recognised_and_stored_with_every_field(client, digi
     assert body["source"] == "api" and body["unsure"] is False
     assert body["created_at"].endswith("Z") and body["model_version"]
 
-    stored = prediction_get(prediction_id=__import__("uuid").UUID(body["id"]))
+    stored = prediction_get(prediction_id=uuid.UUID(body["id"]))
     assert (stored.digit, stored.source, stored.content_type) == (label, "api", "image/png")
     assert stored.probabilities == pytest.approx(body["probabilities"])
     assert stored.latency_ms > 0 and stored.image_size == len(png)

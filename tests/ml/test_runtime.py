@@ -1,0 +1,116 @@
+"""The serving path: LiteRT predictions equal the Keras model's, without TensorFlow in the process."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from recognizer.ml import runtime
+from recognizer.ml.runtime import Classifier
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "mlmodel"
+
+
+@pytest.fixture(scope="module")
+def sample(mnist_test):
+    """300 real test images spread over the test set, as the runtime takes them: float32 in [0, 1]."""
+    images, labels = mnist_test
+    return images[::33].astype(np.float32) / 255.0, labels[::33]
+
+
+@pytest.fixture(scope="module")
+def served():
+    return Classifier.from_dir(SHIPPED)
+
+
+def test_litert_predicts_what_the_keras_model_predicts(served, sample):
+    images, labels = sample
+    keras_probs = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(images[..., None], verbose=0)
+    litert_probs = served.predict(images)
+    np.testing.assert_array_equal(litert_probs.argmax(1), keras_probs.argmax(1))
+    np.testing.assert_allclose(litert_probs, keras_probs, atol=1e-4)
+    assert (litert_probs.argmax(1) == labels).mean() > 0.98
+
+
+def test_shipped_card_matches_the_shipped_files(served):
+    card = json.loads((SHIPPED / "card.json").read_text())
+    assert served.version == card["version"]
+    assert card["test_accuracy"] >= 0.995 and card["test_accuracy_litert"] >= 0.995
+    assert card["options"]["limit"] is None and card["train_images"] == 60000
+
+
+def test_any_batch_size_in_any_order(served, sample):
+    images = sample[0]
+    reference = served.predict(images[:32])
+    for n in (1, 32, 3, 1, 0, 7):
+        probs = served.predict(images[:n])
+        assert probs.shape == (n, 10) and probs.dtype == np.float32
+        np.testing.assert_allclose(probs, reference[:n], atol=1e-5)
+        np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_rejects_inputs_of_the_wrong_shape(served):
+    for shape in [(28, 28), (1, 28, 28, 1), (2, 32, 32)]:
+        with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
+            served.predict(np.zeros(shape, np.float32))
+
+
+def test_threads_predicting_at_once_get_their_own_answers(served, sample):
+    images = sample[0]
+    expected = served.predict(images)
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            for _ in range(20):
+                part = images[k * 10 : k * 10 + 10 + k]
+                results[k] = served.predict(part)
+                np.testing.assert_allclose(results[k], expected[k * 10 : k * 10 + 10 + k], atol=1e-5)
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_a_file_that_is_not_a_model_fails_at_load(tmp_path):
+    (tmp_path / "model.tflite").write_bytes(b"nope")
+    with pytest.raises(ValueError):
+        Classifier(tmp_path / "model.tflite")
+
+
+def test_get_classifier_caches_then_reloads_a_new_model(tmp_path, monkeypatch):
+    for name in ("model.tflite", "card.json"):
+        shutil.copy(SHIPPED / name, tmp_path / name)
+    first = runtime.get_classifier(tmp_path)
+    assert runtime.get_classifier(tmp_path) is first
+    monkeypatch.setattr(runtime, "RELOAD_CHECK_SECONDS", 0.0)
+    assert runtime.get_classifier(tmp_path) is first  # nothing changed on disk
+
+    card = json.loads((tmp_path / "card.json").read_text()) | {"version": "next"}
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    os.utime(tmp_path / "card.json", ns=(1, 1))  # a different stamp even within the clock's resolution
+    second = runtime.get_classifier(tmp_path)
+    assert second is not first and second.version == "next"
+
+    (tmp_path / "model.tflite").unlink()  # an install in progress: keep serving what we have
+    assert runtime.get_classifier(tmp_path) is second
+
+
+def test_the_runtime_module_does_not_import_tensorflow():
+    code = "import sys, recognizer.ml.runtime; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+    code += "('tensorflow', 'keras', 'django')))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
