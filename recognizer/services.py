@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from cassandra.cqlengine.query import BatchQuery
 from cassandra.util import uuid_from_time
 
-from . import counters, metrics
+from . import counters, metrics, statements
 from .models import (
     ALL,
     CONFIDENCE_SCALE,
@@ -43,9 +43,9 @@ def prediction_record(
 ) -> Prediction:
     """Store one prediction with its original image.
 
-    The image goes first, on its own (megabytes do not belong in a batch); the row and its
-    indexes then go in one logged batch, so a prediction is either fully visible or not at all.
-    ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
+    The image and the filter-index entries are written first, concurrently; the row goes last,
+    so a prediction is either fully visible or not at all (readers skip index entries without a
+    row). ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
     """
     timestamp = time.time() if created is None else created
     prediction_id = uuid_from_time(timestamp)
@@ -65,12 +65,15 @@ def prediction_record(
         model_version=model_version,
         latency_ms=latency_ms,
     )
+    keys = filter_keys(prediction) | {ALL}
     with metrics.cassandra_write():
-        PredictionImage.create(id=prediction_id, content_type=content_type, data=image)
-        with BatchQuery() as batch:
-            prediction.batch(batch).save()
-            _index(batch, prediction, filter_keys(prediction) | {ALL})
-    prediction._batch = None  # cqlengine keeps the spent batch; later saves would vanish into it
+        statements.execute_all(
+            statements.insert(PredictionImage(id=prediction_id, content_type=content_type, data=image)),
+            *(statements.insert(PredictionIndex(key=key, bucket=prediction.bucket, id=prediction_id))
+              for key in keys - {ALL}),
+            *(statements.insert(PredictionDay(scope=key, day=prediction.bucket)) for key in keys),
+        )
+        statements.execute_all(statements.insert(prediction))
     counters.add(_totals(prediction))
     metrics.count_prediction(source, digit)
     return prediction
