@@ -73,7 +73,7 @@ def prediction_detail(request, prediction_id):
         raise Http404("No such prediction.")
     return render(request, "recognizer/prediction.html", {
         "prediction": prediction,
-        "result": result_context(prediction),
+        "result": {**result_context(prediction), "url": None},  # no link to the page itself
         "image_url": reverse("api-prediction-image", args=[prediction.id]),
     })
 

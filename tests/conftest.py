@@ -13,10 +13,18 @@ TABLES = (Prediction, PredictionImage, PredictionDay, PredictionIndex, Predictio
 
 
 @pytest.fixture(scope="session")
-def cassandra_keyspace(django_db_blocker):
-    """Create test_<keyspace> with all tables once per run (sync_cassandra), drop it at the end."""
+def cassandra_keyspace(django_db_setup, django_db_blocker):
+    """Create test_<keyspace> with all tables once per run (sync_cassandra), drop it at the end.
+
+    Tests marked ``django_db(databases=[..., "cassandra"])`` (the browser tests, whose live server
+    needs it) make pytest-django create it instead; then it is reused as it is.
+    """
     creation = connections["cassandra"].creation
-    old_name = connections["cassandra"].settings_dict["NAME"]
+    settings_dict = connections["cassandra"].settings_dict
+    if settings_dict["NAME"] == creation._get_test_db_name():
+        yield settings_dict["NAME"]
+        return
+    old_name = settings_dict["NAME"]
     with django_db_blocker.unblock():
         name = creation.create_test_db(verbosity=0, autoclobber=True)
         yield name

@@ -12,7 +12,7 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -273,22 +273,63 @@ def _data_details(data_dir: Path | None, train_count: int | None = None) -> dict
     }
 
 
-def run(
-    data_dir: Path | None, out_dir: Path, options: Options, extra: mnist.Split | None = None
-) -> dict:
-    """Train on MNIST's training split (plus extra (x, y) examples, e.g. users' corrections) and export."""
+def run(data_dir: Path | None, out_dir: Path, options: Options, feedback: mnist.Split | None = None) -> dict:
+    """Train on MNIST's training split and export; with ``feedback`` (users' corrected inputs and
+    labels), train on those too, and keep a share of them aside to report how the model does on them.
+
+    With feedback the new model is installed only if its MNIST test accuracy is not below the
+    installed model's; ``card["installed"]`` says whether it was.
+    """
     train_data, test_data = mnist.load_mnist(data_dir)
-    train_data = mnist.combine(train_data, extra)
-    model, history, seconds = train(train_data, test_data, options)
+    if options.limit:  # the limit applies to MNIST; feedback is always used whole
+        train_data = (train_data[0][: options.limit], train_data[1][: options.limit])
+    held_out = None
+    if feedback is not None:
+        fit_part, held_out = split_feedback(feedback, seed=options.seed)
+        train_data = mnist.combine(train_data, fit_part)
+    model, history, seconds = train(train_data, test_data, replace(options, limit=None))
     details = {
-        "source": "manage.py train",
-        **_data_details(data_dir, min(len(train_data[0]), options.limit or len(train_data[0]))),
-        "extra_images": 0 if extra is None else len(extra[0]),
+        "source": "manage.py train" + (" --include-feedback" if feedback is not None else ""),
+        **_data_details(data_dir, len(train_data[0])),
         "options": asdict(options),
         "training_seconds": round(seconds, 1),
         "history": history,
     }
-    return export(model, out_dir, test_data, details)
+    if feedback is not None:
+        details["feedback"] = _feedback_report(model, out_dir, test_data, held_out, len(feedback[0]))
+        if not details["feedback"]["accepted"]:
+            return {**details, "installed": False, "version": None,
+                    "test_accuracy": details["feedback"]["mnist_test_accuracy"]}
+    return {**export(model, out_dir, test_data, details), "installed": True}
+
+
+def split_feedback(feedback: mnist.Split, *, seed: int | None, held_out_share: float = 0.2) -> tuple:
+    """Shuffle the corrected examples and keep ``held_out_share`` of them (at least one) aside."""
+    x, y = feedback
+    order = np.random.default_rng(seed).permutation(len(x))
+    cut = max(1, round(len(x) * held_out_share)) if len(x) > 1 else 0
+    return (x[order[cut:]], y[order[cut:]]), (x[order[:cut]], y[order[:cut]])
+
+
+def _feedback_report(model: keras.Model, out_dir: Path, test_data: mnist.Split, held_out: mnist.Split,
+                     total: int) -> dict:
+    def accuracy(x: np.ndarray, y: np.ndarray) -> float | None:
+        if not len(x):
+            return None
+        return round(float((model.predict(to_input(x), batch_size=1000, verbose=0).argmax(1) == y).mean()), 6)
+
+    card_path = out_dir / "card.json"
+    previous = json.loads(card_path.read_text())["test_accuracy"] if card_path.exists() else None
+    mnist_accuracy = accuracy(*test_data)
+    return {
+        "corrected_images": total,
+        "trained_on": total - len(held_out[0]),
+        "held_out": len(held_out[0]),
+        "held_out_accuracy": accuracy(*held_out),
+        "mnist_test_accuracy": mnist_accuracy,
+        "previous_mnist_test_accuracy": previous,
+        "accepted": previous is None or mnist_accuracy >= previous,
+    }
 
 
 def install_model(path: Path, model_dir: Path, data_dir: Path | None) -> dict:

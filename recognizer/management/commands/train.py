@@ -10,6 +10,16 @@ from recognizer.ml import training  # needs TensorFlow (requirements-train.txt)
 from recognizer.ml.mnist import MnistError, find_data_dir
 
 
+def labelled_inputs():
+    """The corrected predictions' 28×28 inputs and labels, read from Cassandra."""
+    from recognizer.exports import labelled_dataset
+
+    images, labels, _ = labelled_dataset()
+    if not len(images):
+        raise CommandError("--include-feedback: no corrected predictions are stored yet")
+    return images, labels
+
+
 class Command(BaseCommand):
     help = (
         "Train the mnist_deep network on the MNIST training images, evaluate it on the 10,000 test images "
@@ -29,6 +39,9 @@ class Command(BaseCommand):
                             help="random shifts, rotations, zoom and stroke-width changes (default: on)")
         parser.add_argument("--limit", type=int, help="train on the first N training images only (smoke runs)")
         parser.add_argument("--load", metavar="PATH", help="install this Keras model file instead of training")
+        parser.add_argument("--include-feedback", action="store_true",
+                            help="also train on the corrected predictions stored in Cassandra (20%% held out "
+                            "to report on); install only if the MNIST test accuracy does not drop")
 
     def handle(self, *args, **options) -> None:
         data_dir = find_data_dir(options["data"] or getattr(settings, "MNIST_DIR", None))
@@ -41,9 +54,20 @@ class Command(BaseCommand):
                     epochs=options["epochs"], batch_size=options["batch_size"], seed=options["seed"],
                     augment=options["augment"], limit=options["limit"],
                 )
-                card = training.run(data_dir, out_dir, run_options)
+                feedback = labelled_inputs() if options["include_feedback"] else None
+                card = training.run(data_dir, out_dir, run_options, feedback)
         except (MnistError, training.TrainingError) as exc:
             raise CommandError(str(exc)) from exc
+        if "feedback" in card:
+            report = card["feedback"]
+            self.stdout.write(
+                f"Feedback: trained on {report['trained_on']} corrected predictions, held out {report['held_out']} "
+                f"(accuracy on them {report['held_out_accuracy']}); MNIST test accuracy "
+                f"{report['mnist_test_accuracy']:.2%}, installed model {report['previous_mnist_test_accuracy']}"
+            )
+        if not card.get("installed", True):
+            self.stdout.write(self.style.WARNING("MNIST test accuracy dropped: the installed model was kept."))
+            return
         self.stdout.write(self.style.SUCCESS(
             f"Installed model {card['version']} in {out_dir}: test accuracy {card['test_accuracy']:.2%} "
             f"(LiteRT {card['test_accuracy_litert']:.2%}), {card['parameters']:,} parameters"

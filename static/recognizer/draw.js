@@ -1,0 +1,220 @@
+// The draw page: a canvas for mouse, touch and pen (pointer events), a live preview after each
+// stroke, Undo/Clear, and Save, which stores the drawing.
+"use strict";
+
+const SIZE = 280; // logical canvas side: points and brush widths are kept in these units
+const PREVIEW_DELAY = 250; // ms after the last stroke before asking for a preview
+const UNSURE_NOTE = "Not sure — this may not be a digit, or it is written unusually.";
+
+const root = document.querySelector("[data-testid=draw]");
+const canvas = root.querySelector("canvas");
+const ctx = canvas.getContext("2d");
+const brush = root.querySelector("input[name=brush]");
+const brushSize = root.querySelector("output");
+const buttons = Object.fromEntries(
+  [...root.querySelectorAll("button[data-action]")].map((button) => [button.dataset.action, button]),
+);
+const outcome = root.querySelector(".outcome");
+const placeholder = outcome.querySelector(".placeholder");
+const errorBox = outcome.querySelector(".error");
+const resultBox = outcome.querySelector(".outcome-result");
+const unsureBelow = Number(root.dataset.unsureBelow);
+
+let strokes = []; // [{width, points: [[x, y], ...]}]
+let current = null; // {id: pointerId, stroke} while a stroke is being drawn
+let timer = 0; // pending preview
+let revision = 0; // bumped on every change and save: answers to older requests are dropped
+
+// --- Drawing -----------------------------------------------------------------------------------
+function resize() {
+  canvas.width = canvas.height = Math.round(canvas.getBoundingClientRect().width * devicePixelRatio);
+  redraw();
+}
+
+function redraw() {
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const scale = canvas.width / SIZE;
+  ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.strokeStyle = ctx.fillStyle = "#000";
+  for (const stroke of strokes) paint(stroke);
+}
+
+// One path per stroke (painting it piecewise would darken the overlaps); one point is a dot.
+function paint({ width, points }) {
+  ctx.beginPath();
+  if (points.length === 1) {
+    ctx.arc(...points[0], width / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.lineWidth = width;
+  ctx.moveTo(...points[0]);
+  for (const point of points.slice(1)) ctx.lineTo(...point);
+  ctx.stroke();
+}
+
+function pointAt(event) {
+  const rect = canvas.getBoundingClientRect();
+  return [((event.clientX - rect.left) * SIZE) / rect.width, ((event.clientY - rect.top) * SIZE) / rect.height];
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  if (current || !event.isPrimary || event.button !== 0) return;
+  event.preventDefault(); // no scrolling, selecting or dragging while drawing
+  canvas.setPointerCapture(event.pointerId);
+  clearTimeout(timer);
+  current = { id: event.pointerId, stroke: { width: Number(brush.value), points: [pointAt(event)] } };
+  strokes.push(current.stroke);
+  paint(current.stroke);
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (event.pointerId !== current?.id) return;
+  event.preventDefault();
+  const coalesced = event.getCoalescedEvents?.() ?? [];
+  for (const sample of coalesced.length ? coalesced : [event]) current.stroke.points.push(pointAt(sample));
+  redraw();
+});
+
+function endStroke(event) {
+  if (event.pointerId !== current?.id) return;
+  current = null;
+  changed();
+}
+canvas.addEventListener("pointerup", endStroke);
+canvas.addEventListener("pointercancel", endStroke);
+
+function undo() {
+  current = null;
+  strokes.pop();
+  redraw();
+  changed();
+}
+
+function clear() {
+  current = null;
+  strokes = [];
+  redraw();
+  changed();
+}
+
+// --- Talking to the server ---------------------------------------------------------------------
+function changed() {
+  revision += 1;
+  clearTimeout(timer);
+  for (const button of Object.values(buttons)) button.disabled = !strokes.length;
+  showError("");
+  if (strokes.length) {
+    setState("pending");
+    timer = setTimeout(preview, PREVIEW_DELAY);
+  } else {
+    resultBox.replaceChildren();
+    setState("empty");
+  }
+}
+
+async function preview() {
+  const data = await send(root.dataset.previewUrl, { image: canvas.toDataURL("image/png") });
+  if (data) show({ ...data, input_src: data.input });
+}
+
+async function save() {
+  revision += 1;
+  clearTimeout(timer);
+  buttons.save.disabled = true;
+  setState("saving");
+  const data = await send(root.dataset.predictUrl, { image: canvas.toDataURL("image/png"), source: "draw" });
+  if (data) show({ ...data, input_src: data.input_url });
+  buttons.save.disabled = Boolean(data) || !strokes.length; // saved: enabled again by the next change
+}
+
+// POST JSON; the response's JSON, or null after showing the error (or when superseded).
+async function send(url, body) {
+  const sent = revision;
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || `The server could not read the drawing (HTTP ${response.status}).`);
+    return sent === revision ? data : null;
+  } catch (error) {
+    if (sent === revision) {
+      showError(error instanceof TypeError ? "Could not reach the server; please try again." : error.message);
+      setState("error");
+    }
+    return null;
+  }
+}
+
+function csrfToken() {
+  return document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/)?.[1] ?? "";
+}
+
+// --- Showing results ---------------------------------------------------------------------------
+function setState(state) {
+  outcome.dataset.state = state;
+  outcome.setAttribute("aria-busy", String(state === "pending" || state === "saving"));
+  placeholder.hidden = state !== "empty";
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+function show(result) {
+  const unsure = result.unsure ?? result.confidence < unsureBelow;
+  resultBox.replaceChildren(renderResult({ ...result, unsure }));
+  setState(result.url ? "saved" : "ready");
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+const percent = (p) => `${Math.round(p * 100)}%`;
+
+// The same markup as templates/recognizer/_result.html.
+function renderResult({ digit, confidence, probabilities, input_src, url, unsure }) {
+  const bars = probabilities.map((p, label) =>
+    el("li", { class: label === digit ? "bar is-predicted" : "bar", "data-testid": "bar", style: `--p: ${p.toFixed(4)}` },
+      el("span", { class: "bar-track" }, el("span", { class: "bar-fill" })),
+      el("span", { class: "bar-label" }, String(label)),
+      el("span", { class: "visually-hidden" }, `: ${percent(p)}`)),
+  );
+  return el("article", { class: unsure ? "result is-unsure" : "result", "data-testid": "result" },
+    el("div", { class: "result-summary" },
+      el("p", { class: "result-digit", "data-testid": "digit", "aria-label": "Recognised digit" }, String(digit)),
+      el("p", { class: "result-confidence" }, el("span", { "data-testid": "confidence" }, percent(confidence)), " confident"),
+      el("figure", { class: "result-input" },
+        el("img", { "data-testid": "input-image", src: input_src, width: 112, height: 112, alt: "The 28×28 image the model saw" }),
+        el("figcaption", {}, "Model input"))),
+    unsure ? el("p", { class: "result-unsure", "data-testid": "unsure" }, UNSURE_NOTE) : "",
+    el("ol", { class: "bars", "aria-label": "Probability of each digit" }, ...bars),
+    url ? el("p", { class: "result-link" }, el("a", { "data-testid": "stored-link", href: url }, "View the stored prediction")) : "",
+  );
+}
+
+// --- Wiring ------------------------------------------------------------------------------------
+brush.addEventListener("input", () => {
+  brushSize.value = `${brush.value} px`;
+});
+buttons.undo.addEventListener("click", undo);
+buttons.clear.addEventListener("click", clear);
+buttons.save.addEventListener("click", save);
+document.addEventListener("keydown", (event) => {
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
+    event.preventDefault();
+    if (strokes.length) undo();
+  }
+});
+new ResizeObserver(resize).observe(canvas);
