@@ -3,7 +3,10 @@
 import base64
 import io
 import json
+import shutil
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -95,3 +98,22 @@ def test_schema_and_docs_are_served(client):
     paths = json.loads(schema.content)["paths"]
     assert {"/api/predict", "/api/preview", "/api/predictions", "/api/predictions/{prediction_id}"} <= set(paths)
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_new_model_is_picked_up_without_restart_and_recorded(client, digit_png, settings, tmp_path):
+    """What `train` or `train --load` does to a running server: replace the files in the model folder."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(Path(settings.NUMBERFIGURE_MODEL_DIR), model_dir)
+    settings.NUMBERFIGURE_MODEL_DIR = model_dir
+    png, _ = digit_png(0)
+    first = client.post("/api/predict", png, content_type="image/png").json()
+
+    card = json.loads((model_dir / "card.json").read_text())
+    card["version"] = "2099-01-01-reloaded"
+    (model_dir / "card.json").write_text(json.dumps(card))
+    time.sleep(1.1)  # the server looks at the model folder at most once a second
+    second = client.post("/api/predict", png, content_type="image/png").json()
+
+    assert first["model_version"] != "2099-01-01-reloaded"
+    assert second["model_version"] == "2099-01-01-reloaded"
+    assert prediction_get(prediction_id=uuid.UUID(second["id"])).model_version == "2099-01-01-reloaded"

@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from recognizer.ml.mnist import find_data_dir, read_idx
 from recognizer.selectors import prediction_list
 
 pytestmark = [
@@ -16,15 +15,6 @@ pytestmark = [
     # live_server brings transactional_db; the pages read and write the Cassandra alias too.
     pytest.mark.django_db(transaction=True, databases=["default", "cassandra"]),
 ]
-
-
-@pytest.fixture(scope="module")
-def mnist_test():
-    """(images, labels) of MNIST's test split."""
-    data_dir = find_data_dir()
-    if data_dir is None:
-        pytest.skip("no local MNIST copy (set MNIST_DIR)")
-    return read_idx(data_dir / "t10k-images-idx3-ubyte.gz"), read_idx(data_dir / "t10k-labels-idx1-ubyte.gz")
 
 
 @pytest.fixture
