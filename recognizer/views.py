@@ -3,7 +3,7 @@
 import json
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -104,6 +104,8 @@ def legacy_upload3(request):
         if filedata is None:
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
         [prediction] = predictions_create(uploads=[decode_image_text(filedata, field="filedata")], source="draw")
+    except RequestDataTooBig:
+        return JsonResponse({"status": "error", "error": "The drawing is larger than the upload limit."}, status=413)
     except (ValueError, SuspiciousOperation) as error:  # BadRequest, InvalidImage and bad JSON
         status = status_for(error) if isinstance(error, InvalidImage) else 400
         return JsonResponse({"status": "error", "error": getattr(error, "message", str(error))}, status=status)

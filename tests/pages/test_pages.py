@@ -92,3 +92,11 @@ def test_stored_prediction_page_shows_both_images(client, digit_png):
     html = page.content.decode()
     assert f'/api/predictions/{created["id"]}/image' in html and f'/api/predictions/{created["id"]}/input.png' in html
     assert page.context["result"]["digit"] == label
+
+
+def test_legacy_upload3_refuses_a_body_over_the_limit(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/upload3", json.dumps({"filedata": "data:image/png;base64," + "A" * 4000}),
+                           content_type="application/json")
+    assert response.status_code == 413 and response.json()["status"] == "error"
+    assert Prediction.objects.count() == 0
