@@ -65,13 +65,13 @@ def prediction_record(
         model_version=model_version,
         latency_ms=latency_ms,
     )
-    keys = filter_keys(prediction) | {ALL}
+    keys, day = filter_keys(prediction) | {ALL}, prediction.bucket
+    insert = statements.insert_values
     with metrics.cassandra_write():
         statements.execute_all(
-            statements.insert(PredictionImage(id=prediction_id, content_type=content_type, data=image)),
-            *(statements.insert(PredictionIndex(key=key, bucket=prediction.bucket, id=prediction_id))
-              for key in keys - {ALL}),
-            *(statements.insert(PredictionDay(scope=key, day=prediction.bucket)) for key in keys),
+            insert(PredictionImage, {"id": prediction_id, "content_type": content_type, "data": image}),
+            *(insert(PredictionIndex, {"key": key, "bucket": day, "id": prediction_id}) for key in keys - {ALL}),
+            *(insert(PredictionDay, {"scope": key, "day": day}) for key in keys),
         )
         statements.execute_all(statements.insert(prediction))
     counters.add(_totals(prediction))

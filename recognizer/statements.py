@@ -21,6 +21,11 @@ def insert(instance: Model) -> BoundStatement:
         for name, column in model._columns.items()
         if getattr(instance, name) is not None
     }
+    return insert_values(model, values)
+
+
+def insert_values(model: type[Model], values: dict) -> BoundStatement:
+    """``INSERT`` of plain column values, for rows too small to be worth a model instance."""
     names = ", ".join(values)
     marks = ", ".join("?" * len(values))
     return _prepared(f"INSERT INTO {model.column_family_name()} ({names}) VALUES ({marks})").bind(list(values.values()))
