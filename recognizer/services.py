@@ -5,7 +5,6 @@ counters in step, so every read stays a slice of a few small partitions.
 """
 
 import datetime as dt
-import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -25,8 +24,6 @@ from .models import (
     filter_keys,
 )
 from .recognition import ImageUpload, recognize
-
-logger = logging.getLogger(__name__)
 
 
 def prediction_record(
