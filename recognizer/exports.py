@@ -14,6 +14,7 @@ from .ml.mnist import write_idx
 from .models import Prediction
 from .selectors import Filters, prediction_iter
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
 COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",
            "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
 
@@ -44,6 +45,8 @@ def csv_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
     for prediction in predictions:
         values = row(prediction)
         values["probabilities"] = " ".join(map(str, values["probabilities"]))
+        if (values["filename"] or "").startswith(FORMULA_STARTS):  # a client's file name, not a formula
+            values["filename"] = "'" + values["filename"]
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)

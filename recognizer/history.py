@@ -49,10 +49,12 @@ def _filters(request) -> tuple[HistoryFilterForm, Filters | None]:
 
 
 def _cursor(value: str | None) -> uuid.UUID | None:
+    """A paging cursor: a prediction id (TimeUUID); anything else means "from the newest"."""
     try:
-        return uuid.UUID(value) if value else None
+        parsed = uuid.UUID(value) if value else None
     except ValueError:
         return None
+    return parsed if parsed and parsed.version == 1 else None
 
 
 @require_GET

@@ -90,16 +90,28 @@ def prediction_list(
 
 
 def _day_slice(key: str, day: dt.date, cursor: uuid.UUID | None, newer: bool, limit: int) -> list[Prediction]:
-    table = Prediction.objects.filter(bucket=day) if key == ALL else PredictionIndex.objects.filter(key=key, bucket=day)
-    if cursor is not None and day == bucket_for(cursor):
-        table = table.filter(id__gt=cursor) if newer else table.filter(id__lt=cursor)
-    if newer:
-        table = table.order_by("id")
-    found = list(table.limit(limit))
-    if key == ALL or not found:
-        return found
-    by_id = {row.id: row for row in Prediction.objects.filter(bucket=day, id__in=[row.id for row in found])}
-    return [by_id[row.id] for row in found if row.id in by_id]
+    """Up to ``limit`` rows of one day in a view, continuing from ``cursor`` when it is in that day."""
+    rows: list[Prediction] = []
+    while len(rows) < limit:
+        if key == ALL:
+            table = Prediction.objects.filter(bucket=day)
+        else:
+            table = PredictionIndex.objects.filter(key=key, bucket=day)
+        if cursor is not None and day == bucket_for(cursor):
+            table = table.filter(id__gt=cursor) if newer else table.filter(id__lt=cursor)
+        if newer:
+            table = table.order_by("id")
+        found = list(table.limit(limit - len(rows)))
+        if key == ALL or not found:
+            return rows + found
+        # Index entries whose row was never written (a failed write) are skipped; read on so that
+        # the page still ends at the day's next row, not early.
+        by_id = {row.id: row for row in Prediction.objects.filter(bucket=day, id__in=[row.id for row in found])}
+        rows += [by_id[row.id] for row in found if row.id in by_id]
+        if len(by_id) == len(found):
+            return rows
+        cursor = found[-1].id
+    return rows
 
 
 def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Iterator[Prediction]:

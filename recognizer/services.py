@@ -118,8 +118,8 @@ def prediction_delete(*, prediction: Prediction) -> None:
     """Remove a prediction, its image and its index entries, and take it out of the stats."""
     with BatchQuery() as batch:
         prediction.batch(batch).delete()
+        PredictionImage.objects(id=prediction.id).batch(batch).delete()
         _unindex(batch, prediction, filter_keys(prediction))
-    PredictionImage.objects(id=prediction.id).delete()
     counters.add(Counter({key: -amount for key, amount in _totals(prediction).items()}))
 
 

@@ -116,7 +116,7 @@ def legacy_upload3(request):
 def legacy_result(request):
     """Old app: ``/result?data=N`` shows the digit N."""
     data = request.GET.get("data", "")
-    if not (len(data) == 1 and data.isdigit()):
+    if not (len(data) == 1 and data in "0123456789"):
         return render(request, "recognizer/result.html", {"error": "'data' must be a single digit 0–9."},
                       status=400)
     return render(request, "recognizer/result.html", {"digit": int(data)})

@@ -3,6 +3,7 @@
 import base64
 import uuid
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import SOURCES
-from ..recognition import ImageUpload, recognize
+from ..recognition import ImageUpload, check_size, recognize
 from ..selectors import Filters, prediction_get, prediction_image_get, prediction_list
 from ..services import prediction_correct, prediction_delete, predictions_create
 from ..uploads import BadRequest, decode_image_text, uploads_from_files
@@ -35,7 +36,11 @@ class RawImageParser(parsers.BaseParser):
     media_type = "image/*"
 
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return stream.read() if stream else b""
+        """Read at most one byte over the limit: a bigger body is refused without holding it."""
+        limit = settings.NUMBERFIGURE_MAX_UPLOAD_BYTES
+        data = stream.read(limit + 1) if stream else b""
+        check_size(size=len(data))
+        return data
 
 
 class RecognitionView(APIView):
@@ -80,7 +85,7 @@ class PredictView(RecognitionView):
         },
         responses={201: serializers.PredictionSerializer, **ERRORS},
         description="One image answers with one prediction; several `image` parts answer with "
-        "`{\"results\": [...]}` in the same order. A rejected request stores nothing.",
+        "`{\"results\": [...]}` in the same order. A request with any bad image stores nothing.",
     )
     def post(self, request: Request) -> Response:
         uploads, source = self.read(request)
@@ -110,9 +115,16 @@ class PreviewView(RecognitionView):
         })
 
 
+class HistoryReadable(BasePermission):
+    """Listing predictions follows the history pages' rule: public only with HISTORY_PUBLIC."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.NUMBERFIGURE_HISTORY_PUBLIC or bool(request.user and request.user.is_authenticated)
+
+
 class PredictionListView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HistoryReadable]
 
     @extend_schema(
         operation_id="predictions_list",
@@ -208,7 +220,7 @@ class PredictionInputView(APIView):
 
 def _image_response(data: bytes, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = "private, max-age=3600"  # a deleted prediction must not linger in shared caches
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
 
@@ -221,4 +233,10 @@ def _prediction_or_404(prediction_id):
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None
+    """A prediction id (a TimeUUID) from a query parameter; anything else is a ValueError."""
+    if not value:
+        return None
+    parsed = uuid.UUID(value)
+    if parsed.version != 1:
+        raise ValueError(value)
+    return parsed

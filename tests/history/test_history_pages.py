@@ -157,3 +157,12 @@ def test_admin_index_lists_predictions(client, staff):
     client.force_login(staff)
     page = client.get("/admin/").content.decode()
     assert 'href="/history"' in page and "Predictions" in page and 'href="/stats"' in page
+
+
+def test_csv_export_does_not_hand_spreadsheets_a_formula(client, staff):
+    probabilities = [0.02] * 9 + [0.82]
+    prediction_record(source="api", filename='=HYPERLINK("http://x")', content_type="image/png", image=b"i",
+                      input_png=b"p", probabilities=probabilities, model_version="t", latency_ms=1.0)
+    client.force_login(staff)
+    rows = list(csv.DictReader(io.StringIO(b"".join(client.get("/history/export.csv").streaming_content).decode())))
+    assert rows[0]["filename"] == '\'=HYPERLINK("http://x")'

@@ -100,3 +100,8 @@ def test_legacy_upload3_refuses_a_body_over_the_limit(client, settings):
                            content_type="application/json")
     assert response.status_code == 413 and response.json()["status"] == "error"
     assert Prediction.objects.count() == 0
+
+
+def test_legacy_result_refuses_digits_of_other_scripts(client):
+    assert client.get("/result", {"data": "²"}).status_code == 400
+    assert client.get("/result", {"data": "٣"}).status_code == 400

@@ -102,3 +102,23 @@ def test_stats_follow_records_corrections_and_deletes(made):
     assert stats.share_corrected == pytest.approx(2 / 11)
     assert stats.confusion[0][0] == 1 and stats.confusion[4][1] == 1 and stats.confusion[7][1] == 0
     assert sum(map(sum, stats.confusion)) == 2
+
+
+def test_index_entries_without_a_row_do_not_cut_pages_short(made, cassandra):
+    """A write that failed after the index entries but before the row leaves entries behind."""
+    from cassandra.util import uuid_from_time
+
+    from recognizer.models import PredictionIndex, bucket_for
+
+    last_day = made[-1].bucket
+    for n in range(6):  # dangling entries newer than everything on the newest day
+        ghost = uuid_from_time(made[-1].created_at.replace(tzinfo=dt.UTC).timestamp() + 1 + n)
+        assert bucket_for(ghost) == last_day
+        PredictionIndex.create(key="source=upload", bucket=last_day, id=ghost)
+    expected = [p.id for p in reversed(made) if p.source == "upload"]
+    pages, before = [], None
+    while page := prediction_list(before=before, limit=2, filters=Filters(source="upload")):
+        pages.append(ids(page))
+        before = page[-1].id
+    assert sum(pages, []) == expected
+    assert all(len(page) == 2 for page in pages[:-1])
