@@ -1,4 +1,4 @@
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from . import history, views
 
@@ -10,7 +10,8 @@ urlpatterns = [
     path("predictions/<uuid:prediction_id>", views.prediction_detail, name="prediction_detail"),
     path("api/", include("recognizer.api.urls")),
     path("history", history.history_list, name="history"),
-    re_path(r"^history/export\.(?P<fmt>csv|jsonl)$", history.export, name="history_export"),
+    path("history/export.csv", history.export, {"fmt": "csv"}, name="history_export_csv"),
+    path("history/export.jsonl", history.export, {"fmt": "jsonl"}, name="history_export_jsonl"),
     path("history/<uuid:prediction_id>", history.history_detail, name="history_detail"),
     path("history/<uuid:prediction_id>/delete", history.history_delete, name="history_delete"),
     path("stats", history.stats, name="stats"),
