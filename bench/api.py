@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--server-log", type=Path, help="write gunicorn's error log and app log lines here")
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local", "DJANGO_DEBUG": "false",
@@ -102,8 +103,9 @@ def main() -> None:
            "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads), "DJANGO_LOG_LEVEL": "WARNING"}
     python = str(Path(sys.executable))
     subprocess.run([python, "manage.py", "sync_cassandra", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    log = args.server_log.open("wb") if args.server_log else subprocess.DEVNULL
     server = subprocess.Popen([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "numberfigure.wsgi"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=ROOT, env=env, stdout=log, stderr=log)
     body = digit_png()
     try:
         wait_until_up(port, server)

@@ -145,7 +145,7 @@ class Stats:
 
 def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
     """The stats page's figures, from the counters (a few small partitions, never a scan)."""
-    counters.wait()
+    counters.flush()  # this process's latest changes; other processes' arrive within a second
     values = {
         metric: {row.name: row.value for row in PredictionCounter.objects.filter(metric=metric)}
         for metric in ("total", "digit", "source", "confidence", "labelled", "labelled_correct", "confusion")

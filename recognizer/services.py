@@ -25,6 +25,10 @@ from .models import (
 )
 from .recognition import ImageUpload, recognize
 
+# Cassandra refuses batches over `batch_size_fail_threshold` (default 50 KiB): bigger originals,
+# such as photos, are written on their own before the batch.
+BATCHED_IMAGE_BYTES = 32 * 1024
+
 
 def prediction_record(
     *,
@@ -40,9 +44,9 @@ def prediction_record(
 ) -> Prediction:
     """Store one prediction with its original image.
 
-    The image and the filter-index entries are written first, concurrently; the row goes last,
-    so a prediction is either fully visible or not at all (readers skip index entries without a
-    row). ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
+    The row, its filter-index entries and (when small) the image go in one logged batch: one
+    round trip, and a prediction is either fully stored or not at all. ``created`` (a Unix time)
+    is for importing older predictions; new ones take the current time.
     """
     timestamp = time.time() if created is None else created
     prediction_id = uuid_from_time(timestamp)
@@ -64,13 +68,18 @@ def prediction_record(
     )
     keys, day = filter_keys(prediction) | {ALL}, prediction.bucket
     insert = statements.insert_values
+    listing = [
+        statements.insert(prediction),
+        *(insert(PredictionIndex, {"key": key, "bucket": day, "id": prediction_id}) for key in keys - {ALL}),
+        *(insert(PredictionDay, {"scope": key, "day": day}) for key in keys),
+    ]
+    original = insert(PredictionImage, {"id": prediction_id, "content_type": content_type, "data": image})
     with metrics.cassandra_write():
-        statements.execute_all(
-            insert(PredictionImage, {"id": prediction_id, "content_type": content_type, "data": image}),
-            *(insert(PredictionIndex, {"key": key, "bucket": day, "id": prediction_id}) for key in keys - {ALL}),
-            *(insert(PredictionDay, {"scope": key, "day": day}) for key in keys),
-        )
-        statements.execute_all(statements.insert(prediction))
+        if len(image) <= BATCHED_IMAGE_BYTES:
+            statements.execute_atomically(original, *listing)
+        else:  # the original first, so that no row ever points at a missing image
+            statements.execute(original)
+            statements.execute_atomically(*listing)
     counters.add(_totals(prediction))
     metrics.count_prediction(source, digit)
     return prediction

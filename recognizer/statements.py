@@ -5,7 +5,7 @@ from functools import cache
 
 from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
-from cassandra.query import BoundStatement, PreparedStatement
+from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
 
 
 @cache
@@ -31,8 +31,14 @@ def insert_values(model: type[Model], values: dict) -> BoundStatement:
     return _prepared(f"INSERT INTO {model.column_family_name()} ({names}) VALUES ({marks})").bind(list(values.values()))
 
 
-def execute_all(*statements: BoundStatement) -> None:
-    """Run statements concurrently and wait for all; raise the first error."""
-    session = connection.get_session()
-    for future in [session.execute_async(statement) for statement in statements]:
-        future.result()
+def execute(statement: BoundStatement) -> None:
+    connection.get_session().execute(statement)
+
+
+def execute_atomically(*statements: BoundStatement) -> None:
+    """Run statements as one logged batch: one round trip, and Cassandra's batchlog applies all
+    of them or none, even across partitions and tables."""
+    batch = BatchStatement(batch_type=BatchType.LOGGED)
+    for statement in statements:
+        batch.add(statement)
+    connection.get_session().execute(batch)

@@ -8,7 +8,7 @@ from django.db import connections
 
 from recognizer.models import Prediction, bucket_for
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
-from recognizer.services import prediction_record
+from recognizer.services import BATCHED_IMAGE_BYTES, prediction_record
 
 DAY = 24 * 3600
 START = dt.datetime(2026, 3, 1, 22, 0, tzinfo=dt.UTC).timestamp()
@@ -53,6 +53,17 @@ def test_every_field_round_trips(cassandra):
     assert stored.label == 1
     image = prediction_image_get(prediction_id=created.id)
     assert (image.content_type, image.data) == ("image/webp", b"\x89PNG original bytes \x00\xff")
+
+
+@pytest.mark.parametrize("size", [BATCHED_IMAGE_BYTES, BATCHED_IMAGE_BYTES + 1, 4 * 2**20])
+def test_originals_of_any_size_are_stored_with_their_listing(cassandra, size):
+    """Small originals share the row's batch, bigger ones (over Cassandra's batch limit) go first."""
+    original = bytes(range(256)) * (size // 256) + b"\x01" * (size % 256)
+    created = record(image=original, digit=5)
+
+    assert prediction_image_get(prediction_id=created.id).data == original
+    assert prediction_get(prediction_id=created.id).image_size == size
+    assert [p.id for p in prediction_list(filters=Filters(digit=5, source="upload"))] == [created.id]
 
 
 def test_an_uncorrected_prediction_has_no_correction(cassandra):
