@@ -21,7 +21,7 @@ import struct
 import zlib
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops, ImageOps
 from scipy import ndimage
 
 # --- Constants and defaults -------------------------------------------------
@@ -135,7 +135,7 @@ def to_mnist(img: Image.Image) -> np.ndarray:
     Works on any PIL image (canvas drawing, scan, photo; dark or light ink).
     Raises NoDigitFound if there is no ink: blank, uniform or only noise.
     """
-    ink = _drop_specks(_ink_layer(_flat_page_crop(_working_gray(img))))
+    ink = _drop_specks(_ink_layer(_working_gray(img)))
     rows, cols = np.nonzero(ink)
     digit = _fit_box(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
     return _centre(digit)
@@ -152,34 +152,44 @@ def to_png(array28: np.ndarray) -> bytes:
 
 
 def _working_gray(img: Image.Image) -> np.ndarray:
-    """Grayscale float array in [0, 1], box-downscaled to at most WORK_SIZE px."""
+    """Grayscale float array in [0, 1]: box-downscaled to at most WORK_SIZE px, and a flat page
+    cropped to its ink and shrunk further (``_flat_page_crop``). Done in 8 bits by Pillow, so
+    only the pixels that matter become floats."""
     gray = _flatten(img).convert("L")
-    scale = WORK_SIZE / max(gray.size)
-    if scale < 1:
-        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
-        gray = gray.resize(size, Image.Resampling.BOX)
+    gray = _shrink(gray, WORK_SIZE)
+    page = _flat_page_crop(gray)
+    if page is not None:
+        gray = _shrink(page, FLAT_WORK_SIZE)
     return np.asarray(gray, dtype=np.float32) / 255
 
 
-def _flat_page_crop(gray: np.ndarray) -> np.ndarray:
-    """On a flat page (a browser canvas, a clean scan) only the ink and some paper around it
-    matter: crop to them, with a margin of half the ink's size so paper stays the majority, and
-    shrink to at most FLAT_WORK_SIZE px. The steps after this then handle a few thousand pixels
-    instead of a whole canvas; anything else passes through unchanged."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.ptp(border) > FLAT_PAPER:
+def _shrink(gray: Image.Image, longest: int) -> Image.Image:
+    scale = longest / max(gray.size)
+    if scale >= 1:
         return gray
-    rows, cols = np.nonzero(np.abs(gray - np.median(border)) > MIN_CONTRAST)
-    if not rows.size:
-        return gray  # nothing that stands out: the next steps say so
-    margin = max(rows.max() - rows.min(), cols.max() - cols.min()) // 2 + 2
-    top, left = max(0, rows.min() - margin), max(0, cols.min() - margin)
-    crop = gray[top : rows.max() + margin + 1, left : cols.max() + margin + 1]
-    if max(crop.shape) <= FLAT_WORK_SIZE:
-        return crop
-    scale = FLAT_WORK_SIZE / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BOX), dtype=np.float32)
+    return gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))), Image.Resampling.BOX)
+
+
+def _flat_page_crop(gray: Image.Image) -> Image.Image | None:
+    """On a flat page (a browser canvas, a clean scan) only the ink and some paper around it
+    matter: crop to them, with a margin of half the ink's size so paper stays the majority.
+    The steps after this then handle a few thousand pixels instead of a whole canvas. None for
+    anything else, and for a page where nothing stands out (the next steps say so)."""
+    pixels = np.asarray(gray)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    if int(border.max()) - int(border.min()) > FLAT_PAPER * 255:
+        return None
+    paper = Image.new("L", gray.size, int(np.median(border)))
+    box = ImageChops.difference(gray, paper).point(_STANDS_OUT).getbbox()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    margin = max(bottom - top, right - left) // 2 + 1
+    return gray.crop((max(0, left - margin), max(0, top - margin),
+                      min(gray.width, right + margin), min(gray.height, bottom + margin)))
+
+
+_STANDS_OUT = [255 if level > MIN_CONTRAST * 255 else 0 for level in range(256)]  # lookup table
 
 
 def _ink_layer(gray: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 from PIL import Image
 
-from recognizer import counters
+from recognizer import counters, services
 from recognizer.ml import mnist
 from recognizer.models import Prediction, PredictionCounter, PredictionDay, PredictionImage, PredictionIndex
 
@@ -40,6 +40,7 @@ def cassandra(cassandra_keyspace):
     session = connections["cassandra"].connection.session
     for model in TABLES:
         session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
+    services._listed_days.clear()  # what the process remembers having written is gone
     return session
 
 

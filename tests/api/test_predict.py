@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+import jsonschema
 import pytest
 from PIL import Image
 
@@ -90,6 +91,34 @@ def test_preview_answers_without_storing(client, digit_png):
     assert body["digit"] == label and "id" not in body
     assert Image.open(io.BytesIO(base64.b64decode(body["input"].split(",", 1)[1]))).size == (28, 28)
     assert Prediction.objects.count() == 0
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's ``nullable: true`` is JSON Schema's ``type: [..., "null"]``."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: as_json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        converted["type"] = [node["type"], "null"]
+    return converted
+
+
+def test_answers_match_the_published_schema(client, digit_png, settings):
+    """What the API returns is exactly what /api/schema/ documents: fields, types, required."""
+    settings.NUMBERFIGURE_HISTORY_PUBLIC = True
+    schema = as_json_schema(json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/json").content))
+    prediction = {**schema["components"]["schemas"]["Prediction"], "additionalProperties": False,
+                  "components": schema["components"]}
+    png, _ = digit_png(0)
+    created = client.post("/api/predict", {"image": io.BytesIO(png)}, format="multipart").json()
+    listed = client.get("/api/predictions", {"limit": 1}).json()["results"][0]
+    read = client.get(f"/api/predictions/{created['id']}").json()
+
+    for answer in (created, listed, read):
+        jsonschema.validate(answer, prediction)
+    assert set(created) == set(prediction["required"]) and created == read == listed
 
 
 def test_schema_and_docs_are_served(client):
