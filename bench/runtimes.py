@@ -3,13 +3,14 @@
     python bench/runtimes.py [--model-dir mlmodel] [--data ../shared/mnist] [--runs 200]
 
 Runs are interleaved (one call of each runtime in turn) so background load hits all runtimes alike.
-The web process serves with LiteRT (recognizer.ml.runtime); this shows it is the fastest at batch 1
-and predicts what the Keras model predicts.
+The web process serves with LiteRT (recognizer.ml.runtime) and int8 weights; this shows it is the
+fastest at batch 1 and predicts what the Keras model predicts.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,25 +23,29 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from recognizer.ml import runtime  # noqa: E402
+from recognizer.ml import runtime, training  # noqa: E402
 from recognizer.ml.mnist import find_data_dir, load_mnist  # noqa: E402
 
 Runtime = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
 
 
-def litert_name(threads: int) -> str:
-    return f"LiteRT, {threads} thread{'s' if threads > 1 else ''}"
+def litert_name(weights: str, threads: int) -> str:
+    return f"LiteRT {weights}, {threads} thr"
 
 
-SERVED = litert_name(runtime.THREADS)
+SERVED = litert_name("int8", runtime.THREADS)
 
 
-def runtimes(model_dir: Path) -> dict[str, Runtime]:
+def runtimes(model_dir: Path, scratch: Path) -> dict[str, Runtime]:
+    """Every runtime; LiteRT both with the shipped int8-weight file and with a float32 conversion."""
     model = keras.saving.load_model(model_dir / "model.keras", compile=False)
     spec = [tf.TensorSpec((None, 28, 28, 1), tf.float32)]
     graph = tf.function(lambda x: model(x, training=False), input_signature=spec)
     xla = tf.function(lambda x: model(x, training=False), input_signature=spec, jit_compile=True)
-    lite = {litert_name(n): runtime.Classifier(model_dir / "model.tflite", num_threads=n).predict for n in (1, 2)}
+    (scratch / "float32.tflite").write_bytes(training.to_tflite(model, quantize=False))
+    files = {"float32": scratch / "float32.tflite", "int8": model_dir / "model.tflite"}
+    lite = {litert_name(weights, n): runtime.Classifier(path, num_threads=n).predict
+            for weights, path in files.items() for n in (1, 2)}
     return {
         "Keras model(x)": lambda x: model(x[..., None], training=False).numpy(),
         "Keras model.predict": lambda x: model.predict(x[..., None], verbose=0),
@@ -72,7 +77,8 @@ def main() -> None:
 
     _, (x_test, y_test) = load_mnist(find_data_dir(args.data))
     images = x_test.astype(np.float32) / 255.0
-    funcs = runtimes(args.model_dir)
+    with tempfile.TemporaryDirectory() as scratch:
+        funcs = runtimes(args.model_dir, Path(scratch))
     timings = {batch: latencies(funcs, images, batch, args.runs) for batch in (1, 32)}
     probs = {name: np.concatenate([f(images[i : i + 500]) for i in range(0, len(images), 500)])
              for name, f in funcs.items()}

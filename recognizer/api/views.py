@@ -90,7 +90,7 @@ class PredictView(RecognitionView):
     def post(self, request: Request) -> Response:
         uploads, source = self.read(request)
         predictions = predictions_create(uploads=uploads, source=source)
-        results = serializers.PredictionSerializer(predictions, many=True, context={"request": request}).data
+        results = [serializers.prediction_json(prediction, request) for prediction in predictions]
         return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
 
 
@@ -154,7 +154,7 @@ class PredictionListView(APIView):
             query = params.copy()
             query["before"] = str(rows[-1].id)
             next_url = request.build_absolute_uri(f"{reverse('api-predictions')}?{query.urlencode()}")
-        results = serializers.PredictionSerializer(rows, many=True, context={"request": request}).data
+        results = [serializers.prediction_json(row, request) for row in rows]
         return Response({"results": results, "next": next_url})
 
 
@@ -172,7 +172,7 @@ class PredictionDetailView(APIView):
     @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
     def get(self, request: Request, prediction_id) -> Response:
         prediction = _prediction_or_404(prediction_id)
-        return Response(serializers.PredictionSerializer(prediction, context={"request": request}).data)
+        return Response(serializers.prediction_json(prediction, request))
 
     @extend_schema(
         summary="Set or clear the corrected label (staff)",
@@ -185,7 +185,7 @@ class PredictionDetailView(APIView):
         correction.is_valid(raise_exception=True)
         prediction_correct(prediction=prediction, label=correction.validated_data["corrected_label"],
                            user=request.user.get_username())
-        return Response(serializers.PredictionSerializer(prediction, context={"request": request}).data)
+        return Response(serializers.prediction_json(prediction, request))
 
     @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
     def delete(self, request: Request, prediction_id) -> Response:

@@ -160,9 +160,18 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 # --- export, model card and installation ----------------------------------------------------------
 
 
-def to_tflite(model: keras.Model) -> bytes:
-    """Convert to a float32 LiteRT flatbuffer (dynamic batch dimension, weights as constants)."""
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+def to_tflite(model: keras.Model, *, quantize: bool = True) -> bytes:
+    """Convert to a LiteRT flatbuffer (dynamic batch dimension, weights as constants).
+
+    Served with its weights quantized to int8 (dynamic range: activations stay float): the 12.8 MB
+    dense layer otherwise comes from memory on every request, as other work pushes it out of the
+    CPU cache. A quarter of the bytes makes a prediction ~3x faster there, for the same accuracy
+    within LITERT_TOLERANCE (checked by ``export``).
+    """
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
 
 
 def _sha256(path: Path) -> str:
@@ -245,6 +254,7 @@ def export(model: keras.Model, out_dir: Path, test_data: mnist.Split, details: d
             **details,
             "test_accuracy": metrics["test_accuracy"],
             "test_accuracy_litert": litert_accuracy,
+            "litert_weights": "int8 (dynamic range)",
             "litert_agreement": float((keras_probs.argmax(1) == litert_probs.argmax(1)).mean()),
             "per_digit_accuracy": metrics["per_digit_accuracy"],
             "confusion_matrix": metrics["confusion_matrix"],

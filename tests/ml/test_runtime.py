@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from recognizer.ml import runtime
+from recognizer.ml import runtime, training
 from recognizer.ml.runtime import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,13 +31,19 @@ def served():
     return Classifier.from_dir(SHIPPED)
 
 
-def test_litert_predicts_what_the_keras_model_predicts(served, sample):
-    images, labels = sample
-    keras_probs = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(images[..., None], verbose=0)
+def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test):
+    """The served file has int8 weights: on all 10,000 test digits it reads what Keras reads but for
+    coin flips (one, #726: Keras 0.483 for 7 vs 0.474 for 4), as accurately, with close probabilities."""
+    images, labels = mnist_test[0].astype(np.float32) / 255.0, mnist_test[1]
+    keras_probs = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(
+        images[..., None], batch_size=1000, verbose=0)
     litert_probs = served.predict(images)
-    np.testing.assert_array_equal(litert_probs.argmax(1), keras_probs.argmax(1))
-    np.testing.assert_allclose(litert_probs, keras_probs, atol=1e-4)
-    assert (litert_probs.argmax(1) == labels).mean() > 0.98
+    disagree = np.nonzero(litert_probs.argmax(1) != keras_probs.argmax(1))[0]
+    assert len(disagree) <= 2, disagree
+    assert all(np.sort(keras_probs[i])[-1] - np.sort(keras_probs[i])[-2] < 0.05 for i in disagree)
+    np.testing.assert_allclose(litert_probs, keras_probs, atol=0.05)
+    keras_accuracy, litert_accuracy = ((p.argmax(1) == labels).mean() for p in (keras_probs, litert_probs))
+    assert abs(litert_accuracy - keras_accuracy) <= training.LITERT_TOLERANCE
 
 
 def test_shipped_card_matches_the_shipped_files(served):
