@@ -7,10 +7,12 @@ import glob
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads share one process's model and Cassandra session; the runtime gives each thread its own interpreter.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Processes rather than threads: the work is CPU-bound under the GIL, and gunicorn's thread pool hands
+# consecutive requests to different threads, which made one request at a time ~1.5 ms slower
+# (bench/api.py: p50 8.1-8.8 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+worker_class = "gthread"  # with one thread still keeps connections alive, unlike "sync"
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

@@ -4,13 +4,16 @@ Starts gunicorn on a free port against the local Cassandra node (keyspace ``benc
 dropped at the end), warms it up, then prints p50/p99 latency at concurrency 1 and requests per
 second at concurrency 16, measured by keep-alive HTTP clients in threads of this process.
 
-    .venv/bin/python bench/api.py [--requests 500] [--workers 2] [--threads 4]
+    .venv/bin/python bench/api.py [--requests 500] [--workers N] [--threads N] [--server-log FILE]
+
+Workers and threads default to the repo's gunicorn.conf.py (and its environment variables).
 """
 
 import argparse
 import http.client
 import io
 import os
+import runpy
 import socket
 import statistics
 import subprocess
@@ -93,10 +96,12 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--threads", type=int)
     parser.add_argument("--server-log", type=Path, help="write gunicorn's error log and app log lines here")
     args = parser.parse_args()
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    args.workers, args.threads = args.workers or config["workers"], args.threads or config["threads"]
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local", "DJANGO_DEBUG": "false",
            "CASSANDRA_KEYSPACE": KEYSPACE, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": "/dev/null",

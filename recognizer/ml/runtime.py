@@ -8,6 +8,8 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +24,10 @@ THREADS = min(2, os.cpu_count() or 1)
 class Classifier:
     """Predicts digit probabilities for batches of 28x28 images in [0, 1], white ink on black.
 
-    Each thread gets its own interpreter over the shared model bytes, so concurrent requests neither
-    block each other nor corrupt one interpreter's tensors.
+    Concurrent calls each take an interpreter of their own from a pool (one interpreter's tensors
+    must not be shared), so they neither block nor corrupt each other. The pool is last in, first
+    out: one request at a time always gets the same interpreter, whose packed weights are then still
+    in the CPU cache; one per thread (as before) was measurably slower at low load.
     """
 
     def __init__(self, model_path: str | Path, version: str = "unversioned", num_threads: int = THREADS) -> None:
@@ -31,8 +35,8 @@ class Classifier:
         self.version = version
         self._content = self.model_path.read_bytes()
         self._num_threads = num_threads
-        self._local = threading.local()
-        self._interpreter()  # fail now, not on the first request, if the file is not a model
+        self._lock = threading.Lock()
+        self._idle = [self._new_slot()]  # fail now, not on the first request, if the file is not a model
 
     @classmethod
     def from_dir(cls, model_dir: str | Path, num_threads: int = THREADS) -> "Classifier":
@@ -40,11 +44,19 @@ class Classifier:
         card = json.loads((model_dir / CARD_FILE).read_text())
         return cls(model_dir / MODEL_FILE, card["version"], num_threads)
 
-    def _interpreter(self) -> "_Slot":
-        slot = getattr(self._local, "slot", None)
-        if slot is None:
-            slot = self._local.slot = _Slot(Interpreter(model_content=self._content, num_threads=self._num_threads))
-        return slot
+    def _new_slot(self) -> "_Slot":
+        return _Slot(Interpreter(model_content=self._content, num_threads=self._num_threads))
+
+    @contextmanager
+    def _slot(self) -> Iterator["_Slot"]:
+        with self._lock:
+            slot = self._idle.pop() if self._idle else None
+        slot = slot or self._new_slot()
+        try:
+            yield slot
+        finally:
+            with self._lock:
+                self._idle.append(slot)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities."""
@@ -53,19 +65,19 @@ class Classifier:
             raise ValueError(f"expected images of shape (N, 28, 28), got {batch.shape}")
         if not len(batch):
             return np.empty((0, 10), np.float32)
-        slot = self._interpreter()
         shape = (*batch.shape, 1)
-        if slot.shape != shape:
-            slot.interpreter.resize_tensor_input(slot.input, shape)
-            slot.interpreter.allocate_tensors()
-            slot.shape = shape
-        slot.interpreter.set_tensor(slot.input, np.ascontiguousarray(batch.reshape(shape)))
-        slot.interpreter.invoke()
-        return slot.interpreter.get_tensor(slot.output).copy()
+        with self._slot() as slot:
+            if slot.shape != shape:
+                slot.interpreter.resize_tensor_input(slot.input, shape)
+                slot.interpreter.allocate_tensors()
+                slot.shape = shape
+            slot.interpreter.set_tensor(slot.input, np.ascontiguousarray(batch.reshape(shape)))
+            slot.interpreter.invoke()
+            return slot.interpreter.get_tensor(slot.output).copy()
 
 
 class _Slot:
-    """One thread's interpreter, its tensor indices and the batch shape it is currently sized for."""
+    """One interpreter, its tensor indices and the batch shape it is currently sized for."""
 
     def __init__(self, interpreter: Interpreter) -> None:
         interpreter.allocate_tensors()

@@ -1,0 +1,28 @@
+"""What a gunicorn worker does when it imports numberfigure.wsgi, before any request."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local"}
+PROBE = ("import sys, numberfigure.wsgi; from recognizer.ml import runtime; "
+         "print('recognizer.views' in sys.modules, 'scipy.ndimage' in sys.modules, len(runtime._cache))")
+
+
+def import_wsgi(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, env={**LOCAL, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_worker_loads_the_views_and_the_model_before_its_first_request():
+    result = import_wsgi()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "1"]
+
+
+def test_a_worker_without_a_model_stops_at_start_and_says_why(tmp_path):
+    result = import_wsgi(MODEL_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "card.json" in result.stderr or "model.tflite" in result.stderr
