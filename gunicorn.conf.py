@@ -9,7 +9,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Processes rather than threads: the work is CPU-bound under the GIL, and gunicorn's thread pool hands
 # consecutive requests to different threads, which made one request at a time ~1.5 ms slower
-# (bench/api.py: p50 8.1-8.8 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.
+# (bench/api.py: p50 8.1-9.3 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"  # with one thread still keeps connections alive, unlike "sync"
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
