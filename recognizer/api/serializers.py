@@ -1,6 +1,5 @@
 """The JSON shapes of the API (also what the OpenAPI schema documents)."""
 
-import datetime as dt
 import uuid
 from functools import cache
 
@@ -54,7 +53,7 @@ def prediction_json(prediction, request) -> dict:
         "unsure": prediction.unsure,
         "id": str(prediction.id),
         "source": prediction.source,
-        "created_at": prediction.created_at.replace(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z"),
+        "created_at": prediction.created_at.isoformat() + "Z",  # stored as naive UTC
         "filename": prediction.filename,
         "latency_ms": prediction.latency_ms,
         "corrected_label": prediction.corrected_label,
