@@ -32,7 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from recognizer.services import prediction_record  # noqa: E402
+from recognizer.services import prediction_store  # noqa: E402
 
 INPUT_PNG = (Path(__file__).resolve().parents[1] / "tests/preprocessing/images/mnist_7.png").read_bytes()
 DAYS = 30
@@ -51,7 +51,7 @@ def fill(count: int, *, threads: int, seed: int) -> None:
 
     def write(job):
         _, probabilities, created, source = job
-        prediction_record(source=source, filename=None, content_type="image/png", image=INPUT_PNG,
+        prediction_store(source=source, filename=None, content_type="image/png", image=INPUT_PNG,
                           input_png=INPUT_PNG, probabilities=probabilities, model_version="bench",
                           latency_ms=3.0, created=created)
 

@@ -6,6 +6,6 @@ class RecognizerConfig(AppConfig):
     verbose_name = "Digit recognizer"
 
     def ready(self) -> None:
-        from . import lazy_connect
+        from .storage import connection
 
-        lazy_connect.install()
+        connection.install()

@@ -50,7 +50,7 @@ MODEL_FORWARD_SECONDS = Histogram(
 )
 CASSANDRA_WRITE_SECONDS = Histogram(
     "numberfigure_cassandra_write_seconds",
-    "Time to store one prediction in Cassandra (image and indexes, then the row).",
+    "Time to store one prediction in Cassandra (a large original's chunks, then one batch: row, indexes, lists).",
     buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf")),
 )
 CASSANDRA_ERRORS = Counter(

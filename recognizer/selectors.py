@@ -9,32 +9,35 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import counters
-from .models import (
-    ALL,
-    CONFIDENCE_SCALE,
-    LABELLED,
-    Prediction,
-    PredictionCounter,
-    PredictionDay,
-    PredictionImage,
-    PredictionIndex,
-    bucket_for,
-    filter_key,
-)
+from .models import OriginalChunk, Prediction, StatCounter
+from .storage import cql, history, ids, stats
+from .storage.keys import ALL, LABELLED, filter_key
+from .storage.stats import CONFIDENCE_SCALE, Stat
 
 
 def prediction_get(*, prediction_id: uuid.UUID) -> Prediction | None:
-    """One prediction by id: the id's timestamp names its partition, so this is a key lookup."""
-    if prediction_id.version != 1:  # not a TimeUUID, so not one of ours
+    """One prediction by id: the id names its partition (time bucket and shard), so this is one key read."""
+    if not ids.is_prediction_id(prediction_id):  # not a TimeUUID, so not one of ours
         return None
-    return Prediction.objects.filter(bucket=bucket_for(prediction_id), id=prediction_id).first()
+    bucket, shard = ids.partition_of(prediction_id)
+    rows = cql.run(cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [bucket, shard, prediction_id]))
+    return cql.instances(Prediction, rows)[0] if rows else None
 
 
-def prediction_image_get(*, prediction_id: uuid.UUID) -> PredictionImage | None:
-    if prediction_id.version != 1:
+@dataclass(frozen=True)
+class Original:
+    content_type: str
+    data: bytes
+
+
+def prediction_image_get(*, prediction_id: uuid.UUID) -> Original | None:
+    """The original image, its chunks joined; None when the prediction (or any chunk) is missing."""
+    prediction = prediction_get(prediction_id=prediction_id)
+    if prediction is None:
         return None
-    return PredictionImage.objects.filter(id=prediction_id).first()
+    chunks = cql.run(cql.select(OriginalChunk, "id = ?", [prediction_id], columns="data"))
+    data = b"".join(row["data"] or b"" for row in chunks)
+    return Original(prediction.content_type, data) if len(data) == prediction.image_size else None
 
 
 @dataclass(frozen=True)
@@ -66,52 +69,11 @@ def prediction_list(
     filters: Filters = NO_FILTERS,
 ) -> list[Prediction]:
     """Up to ``limit`` predictions, newest first: the newest ones older than ``before``, or the
-    oldest ones newer than ``after`` (for "newer" links), matching ``filters``.
-
-    Walks the view's day list and slices one day partition at a time, ``limit`` rows at most.
-    """
+    oldest ones newer than ``after`` (for "newer" links), matching ``filters``."""
     newer = after is not None
-    cursor = after if newer else before
-    days = PredictionDay.objects.filter(scope=filters.key)
-    if filters.date_from:
-        days = days.filter(day__gte=filters.date_from)
-    if filters.date_to:
-        days = days.filter(day__lte=filters.date_to)
-    if cursor is not None:
-        days = days.filter(day__gte=bucket_for(cursor)) if newer else days.filter(day__lte=bucket_for(cursor))
-    if newer:
-        days = days.order_by("day")
-    rows: list[Prediction] = []
-    for entry in days:
-        rows.extend(_day_slice(filters.key, entry.day, cursor, newer, limit - len(rows)))
-        if len(rows) >= limit:
-            break
+    view = history.View(scope=filters.key, newer=newer, date_from=filters.date_from, date_to=filters.date_to)
+    rows = history.page(view, cursor=after if newer else before, limit=limit)
     return rows[::-1] if newer else rows
-
-
-def _day_slice(key: str, day: dt.date, cursor: uuid.UUID | None, newer: bool, limit: int) -> list[Prediction]:
-    """Up to ``limit`` rows of one day in a view, continuing from ``cursor`` when it is in that day."""
-    rows: list[Prediction] = []
-    while len(rows) < limit:
-        if key == ALL:
-            table = Prediction.objects.filter(bucket=day)
-        else:
-            table = PredictionIndex.objects.filter(key=key, bucket=day)
-        if cursor is not None and day == bucket_for(cursor):
-            table = table.filter(id__gt=cursor) if newer else table.filter(id__lt=cursor)
-        if newer:
-            table = table.order_by("id")
-        found = list(table.limit(limit - len(rows)))
-        if key == ALL or not found:
-            return rows + found
-        # Index entries whose row was never written (a failed write) are skipped; read on so that
-        # the page still ends at the day's next row, not early.
-        by_id = {row.id: row for row in Prediction.objects.filter(bucket=day, id__in=[row.id for row in found])}
-        rows += [by_id[row.id] for row in found if row.id in by_id]
-        if len(by_id) == len(found):
-            return rows
-        cursor = found[-1].id
-    return rows
 
 
 def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Iterator[Prediction]:
@@ -145,26 +107,30 @@ class Stats:
 
 def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
     """The stats page's figures, from the counters (a few small partitions, never a scan)."""
-    counters.flush()  # this process's latest changes; other processes' arrive within a second
+    stats.flush()  # this process's latest changes; other processes' arrive within a second
+    families = [family for family in Stat if family != Stat.DAY]
+    statements = [cql.select(StatCounter, "metric = ?", [family], columns="name, value") for family in families]
     values = {
-        metric: {row.name: row.value for row in PredictionCounter.objects.filter(metric=metric)}
-        for metric in ("total", "digit", "source", "confidence", "labelled", "labelled_correct", "confusion")
+        family: {row["name"]: row["value"] for row in rows}
+        for family, rows in zip(families, cql.run_concurrently(statements), strict=True)
     }
     today = today or dt.datetime.now(dt.UTC).date()
     first = today - dt.timedelta(days=days - 1)
     names = [(first + dt.timedelta(days=n)).isoformat() for n in range(days)]
-    per_day = {row.name: row.value for row in PredictionCounter.objects.filter(metric="day", name__in=names)}
-    stats = Stats(
-        total=values["total"].get(ALL, 0),
-        by_digit={digit: values["digit"].get(str(digit), 0) for digit in range(10)},
-        by_source=dict(sorted(values["source"].items())),
+    day_rows = cql.run(cql.select(StatCounter, "metric = ? AND name IN ?", [Stat.DAY.value, names],
+                                  columns="name, value"))
+    per_day = {row["name"]: row["value"] for row in day_rows}
+    figures = Stats(
+        total=values[Stat.TOTAL].get(ALL, 0),
+        by_digit={digit: values[Stat.DIGIT].get(str(digit), 0) for digit in range(10)},
+        by_source=dict(sorted(values[Stat.SOURCE].items())),
         by_day={dt.date.fromisoformat(name): per_day.get(name, 0) for name in names},
-        labelled=values["labelled"].get(ALL, 0),
-        labelled_correct=values["labelled_correct"].get(ALL, 0),
+        labelled=values[Stat.LABELLED].get(ALL, 0),
+        labelled_correct=values[Stat.LABELLED_CORRECT].get(ALL, 0),
     )
-    if stats.total:
-        stats.mean_confidence = values["confidence"].get(ALL, 0) / CONFIDENCE_SCALE / stats.total
-    for pair, count in values["confusion"].items():
+    if figures.total:
+        figures.mean_confidence = values[Stat.CONFIDENCE].get(ALL, 0) / CONFIDENCE_SCALE / figures.total
+    for pair, count in values[Stat.CONFUSION].items():
         predicted, label = (int(part) for part in pair.split(","))
-        stats.confusion[label][predicted] = count
-    return stats
+        figures.confusion[label][predicted] = count
+    return figures

@@ -1,40 +1,26 @@
-"""Actions that change stored predictions: record, correct, delete.
+"""Actions on stored predictions: recognise and store, store, correct, delete.
 
-Each keeps the row, its filter indexes (``PredictionIndex``/``PredictionDay``) and the stats
-counters in step, so every read stays a slice of a few small partitions.
+Each writes the row, its filter-index entries and the list entries readers walk in one logged
+batch (``storage.writes``), then adds its change to the stats totals, which are written about
+once a second (``storage.stats``); the totals lag the rows by that second.
 """
 
 import datetime as dt
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from cassandra.cqlengine.query import BatchQuery
-from cassandra.util import uuid_from_time
+from django.conf import settings
 
-from . import counters, metrics, statements
-from .models import (
-    ALL,
-    CONFIDENCE_SCALE,
-    Prediction,
-    PredictionDay,
-    PredictionImage,
-    PredictionIndex,
-    bucket_for,
-    filter_keys,
-)
+from . import metrics
+from .models import Prediction
 from .recognition import ImageUpload, recognize
-
-# Cassandra refuses batches over `batch_size_fail_threshold` (default 50 KiB): bigger originals,
-# such as photos, are written on their own before the batch.
-BATCHED_IMAGE_BYTES = 32 * 1024
-# The (table, scope, day) entries this process has written. Day lists never shrink, so each is
-# written once per process instead of with every prediction: 4 of a batch's 9 rows.
-_listed_days: set[tuple[str, str, dt.date]] = set()
+from .storage import cql, ids, stats, writes
 
 
-def prediction_record(
+def prediction_store(
     *,
     source: str,
     filename: str | None,
@@ -45,22 +31,25 @@ def prediction_record(
     model_version: str,
     latency_ms: float,
     created: float | None = None,
+    prediction_id: uuid.UUID | None = None,
 ) -> Prediction:
-    """Store one prediction with its original image.
+    """Store one prediction that was already made (this runs no model), with its original image.
 
-    The row, its filter-index entries and (when small) the image go in one logged batch: one
-    round trip, and a prediction is either fully stored or not at all. ``created`` (a Unix time)
-    is for importing older predictions; new ones take the current time.
+    ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
+    ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
     """
-    timestamp = time.time() if created is None else created
-    prediction_id = uuid_from_time(timestamp)
-    digit = max(range(len(probabilities)), key=probabilities.__getitem__)
+    if prediction_id is None:
+        prediction_id = ids.new_prediction_id(timestamp=time.time() if created is None else created,
+                                              shards=settings.NUMBERFIGURE_SHARDS)
+    bucket, shard = ids.partition_of(prediction_id)
+    digit = int(np.argmax(probabilities))
     prediction = Prediction(
-        bucket=bucket_for(prediction_id),
+        bucket=bucket,
+        shard=shard,
         id=prediction_id,
         # As Cassandra keeps them (milliseconds, 32-bit floats): the answer to this request then
         # equals every later read of the prediction.
-        created_at=dt.datetime.fromtimestamp(round(timestamp, 3), dt.UTC).replace(tzinfo=None),
+        created_at=dt.datetime.fromtimestamp(round(ids.unix_time(prediction_id), 3), dt.UTC).replace(tzinfo=None),
         source=source,
         filename=filename,
         content_type=content_type,
@@ -72,34 +61,24 @@ def prediction_record(
         model_version=model_version,
         latency_ms=float(np.float32(latency_ms)),
     )
-    keys, day = filter_keys(prediction) | {ALL}, prediction.bucket
-    new_days = {(PredictionDay.column_family_name(), key, day) for key in keys} - _listed_days
-    insert = statements.insert_values
-    listing = [
-        statements.insert(prediction),
-        *(insert(PredictionIndex, {"key": key, "bucket": day, "id": prediction_id}) for key in keys - {ALL}),
-        *(insert(PredictionDay, {"scope": key, "day": day}) for _, key, day in new_days),
-    ]
-    original = insert(PredictionImage, {"id": prediction_id, "content_type": content_type, "data": image})
+    first, batch, entries = writes.creation(prediction, image)
     with metrics.cassandra_write():
-        if len(image) <= BATCHED_IMAGE_BYTES:
-            statements.execute_atomically(original, *listing)
-        else:  # the original first, so that no row ever points at a missing image
-            statements.execute(original)
-            statements.execute_atomically(*listing)
-    _listed_days.update(new_days)
-    counters.add(_totals(prediction))
+        if first:  # a large original, before anything that lists the prediction
+            cql.run_concurrently(first)
+        cql.run_atomically(batch)
+    writes.listed.remember(entries, prediction.bucket)
+    stats.add(stats.contribution(prediction))
     metrics.count_prediction(source, digit)
     return prediction
 
 
 def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[Prediction]:
-    """Recognise the uploads in one batch and store each; a bad upload stores nothing."""
+    """Recognise the uploads with the model, in one batch, and store each; a bad upload stores nothing."""
     started = time.perf_counter()
     recognitions = recognize(uploads)
     latency_ms = (time.perf_counter() - started) * 1000
     return [
-        prediction_record(
+        prediction_store(
             source=source,
             filename=upload.filename,
             content_type=recognition.content_type,
@@ -115,55 +94,26 @@ def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[P
 
 def prediction_correct(*, prediction: Prediction, label: int | None, user: str) -> Prediction:
     """Set the label a person says is right, or with ``label=None`` clear it."""
-    old_keys, old_totals = filter_keys(prediction), _totals(prediction)
+    before, old_keys = stats.contribution(prediction), writes.keys_of(prediction)
     prediction.corrected_label = label
     prediction.corrected_by = user if label is not None else None
     prediction.corrected_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) if label is not None else None
-    new_keys = filter_keys(prediction)
-    with BatchQuery() as batch:
-        prediction.batch(batch).update()
-        _unindex(batch, prediction, old_keys - new_keys)
-        _index(batch, prediction, new_keys - old_keys)
-    prediction._batch = None
-    change = _totals(prediction)
-    change.subtract(old_totals)
-    counters.add(change)
+    new_keys = writes.keys_of(prediction)
+    key = {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
+    correction = {name: getattr(prediction, name) for name in ("corrected_label", "corrected_by", "corrected_at")}
+    entries = writes.new_list_entries(prediction, new_keys - old_keys)
+    cql.run_atomically([
+        cql.update(Prediction, key, correction),
+        *writes.index_removals(prediction, old_keys - new_keys),
+        *writes.index_entries(prediction, new_keys - old_keys),
+        *writes.list_entries(entries),
+    ])
+    writes.listed.remember(entries, prediction.bucket)
+    stats.add(stats.difference(stats.contribution(prediction), before))
     return prediction
 
 
 def prediction_delete(*, prediction: Prediction) -> None:
-    """Remove a prediction, its image and its index entries, and take it out of the stats."""
-    with BatchQuery() as batch:
-        prediction.batch(batch).delete()
-        PredictionImage.objects(id=prediction.id).batch(batch).delete()
-        _unindex(batch, prediction, filter_keys(prediction))
-    counters.add(Counter({key: -amount for key, amount in _totals(prediction).items()}))
-
-
-def _index(batch: BatchQuery, prediction: Prediction, keys: set[str]) -> None:
-    for key in keys:
-        if key != ALL:
-            PredictionIndex.batch(batch).create(key=key, bucket=prediction.bucket, id=prediction.id)
-        PredictionDay.batch(batch).create(scope=key, day=prediction.bucket)
-
-
-def _unindex(batch: BatchQuery, prediction: Prediction, keys: set[str]) -> None:
-    """Drop index entries; day lists keep the day (a possibly empty day costs one small read)."""
-    for key in keys - {ALL}:
-        PredictionIndex.objects(key=key, bucket=prediction.bucket, id=prediction.id).batch(batch).delete()
-
-
-def _totals(prediction: Prediction) -> Counter:
-    """The counter increments one prediction stands for (``metric``, ``name``) -> amount."""
-    totals = Counter({
-        ("total", ALL): 1,
-        ("digit", str(prediction.digit)): 1,
-        ("source", prediction.source): 1,
-        ("day", str(prediction.bucket)): 1,
-        ("confidence", ALL): round(prediction.confidence * CONFIDENCE_SCALE),
-    })
-    if prediction.corrected_label is not None:
-        totals[("labelled", ALL)] += 1
-        totals[("labelled_correct", ALL)] += int(prediction.corrected_label == prediction.digit)
-        totals[("confusion", f"{prediction.digit},{prediction.corrected_label}")] += 1
-    return +totals
+    """Remove a prediction, its original and its index entries, and take it out of the stats."""
+    cql.run_atomically(writes.deletion(prediction))
+    stats.add(stats.difference(Counter(), stats.contribution(prediction)))

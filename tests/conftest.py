@@ -6,11 +6,19 @@ import pytest
 from django.db import connections
 from PIL import Image
 
-from recognizer import counters, services
 from recognizer.ml import mnist
-from recognizer.models import Prediction, PredictionCounter, PredictionDay, PredictionImage, PredictionIndex
+from recognizer.models import (
+    BucketEntry,
+    DayEntry,
+    FilterEntry,
+    IdempotencyRecord,
+    OriginalChunk,
+    Prediction,
+    StatCounter,
+)
+from recognizer.storage import stats, writes
 
-TABLES = (Prediction, PredictionImage, PredictionDay, PredictionIndex, PredictionCounter)
+TABLES = (Prediction, OriginalChunk, DayEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
 
 
 @pytest.fixture(scope="session")
@@ -29,18 +37,18 @@ def cassandra_keyspace(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         name = creation.create_test_db(verbosity=0, autoclobber=True)
         yield name
-        counters.flush()  # not at exit, into a dropped keyspace
+        stats.flush()  # not at exit, into a dropped keyspace
         creation.destroy_test_db(old_name, verbosity=0)
 
 
 @pytest.fixture
 def cassandra(cassandra_keyspace):
     """Empty prediction tables for one test."""
-    counters.flush()  # an earlier test's pending stats must not land in this one's tables
+    stats.flush()  # an earlier test's pending stats must not land in this one's tables
     session = connections["cassandra"].connection.session
     for model in TABLES:
         session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
-    services._listed_days.clear()  # what the process remembers having written is gone
+    writes.listed.clear()  # what the process remembers having written is gone
     return session
 
 

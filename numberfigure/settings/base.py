@@ -154,6 +154,8 @@ MNIST_DIR = env("MNIST_DIR")
 NUMBERFIGURE_MAX_UPLOAD_BYTES = int(float(env("MAX_UPLOAD_MB", "5")) * 1024 * 1024)
 NUMBERFIGURE_MAX_PIXELS = int(float(env("MAX_IMAGE_MEGAPIXELS", "40")) * 1_000_000)
 NUMBERFIGURE_MAX_FILES = int(env("MAX_FILES_PER_REQUEST", "20"))
+# Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
+NUMBERFIGURE_SHARDS = int(env("CASSANDRA_SHARDS", "16"))
 NUMBERFIGURE_UNSURE_BELOW = float(env("UNSURE_BELOW", "0.7"))
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env_bool("HISTORY_PUBLIC", False)

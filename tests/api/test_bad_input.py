@@ -8,7 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from recognizer.models import Prediction, PredictionImage
+from recognizer.models import OriginalChunk, Prediction
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -38,7 +38,7 @@ def assert_refused(response, status: int, words: str) -> None:
     assert response["Content-Type"] == "application/json"
     assert words.lower() in response.json()["error"].lower()
     assert Prediction.objects.count() == 0
-    assert PredictionImage.objects.count() == 0
+    assert OriginalChunk.objects.count() == 0
 
 
 @pytest.mark.parametrize(

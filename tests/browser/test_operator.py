@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from recognizer.preprocessing import to_png
 from recognizer.selectors import prediction_get
-from recognizer.services import prediction_record
+from recognizer.services import prediction_store
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,7 +23,7 @@ def stored(mnist_test):
     for index, digit in ((0, 7), (1, 2), (2, 7)):
         probabilities = [0.02] * 10
         probabilities[digit] = 0.82
-        made.append(prediction_record(
+        made.append(prediction_store(
             source="upload", filename=f"digit-{index}.png", content_type="image/png", image=b"original",
             input_png=to_png(images[index].astype(np.float32) / 255), probabilities=probabilities,
             model_version="2026-11-26-test", latency_ms=3.0))

@@ -236,7 +236,7 @@ def test_the_image_command_serves_health_predictions_and_metrics(server, digit_p
                  status="201") == 4
     assert value("numberfigure_http_requests_total", route="/healthz", method="GET", status="200") >= 2
     assert value("numberfigure_http_requests_total", route="static", method="GET", status="200") == 1
-    # Fed by recognizer.services.prediction_record and recognizer.recognition.recognize (recognizer.metrics).
+    # Fed by recognizer.services.prediction_store and recognizer.recognition.recognize (recognizer.metrics).
     assert value("numberfigure_predictions_total", source="api", digit=str(label)) == 4, "metrics.count_prediction"
     assert value("numberfigure_model_forward_seconds_count") == 4, "metrics.timed_forward"
     assert value("numberfigure_cassandra_write_seconds_count") == 4, "metrics.cassandra_write"

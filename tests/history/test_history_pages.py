@@ -12,7 +12,7 @@ from django.test import Client
 from recognizer.ml.mnist import read_idx
 from recognizer.preprocessing import to_png
 from recognizer.selectors import prediction_get, prediction_stats
-from recognizer.services import prediction_correct, prediction_record
+from recognizer.services import prediction_correct, prediction_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cassandra")]
 
@@ -42,7 +42,7 @@ def stored(digit_png, mnist_input):
         array, label = mnist_input(index)
         probabilities = [0.01] * 10
         probabilities[label] = 0.91
-        made.append(prediction_record(source="upload", filename=f"{index}.png", content_type="image/png",
+        made.append(prediction_store(source="upload", filename=f"{index}.png", content_type="image/png",
                                       image=digit_png(index)[0], input_png=to_png(array),
                                       probabilities=probabilities, model_version="t", latency_ms=2.0))
     return made
@@ -161,7 +161,7 @@ def test_admin_index_lists_predictions(client, staff):
 
 def test_csv_export_does_not_hand_spreadsheets_a_formula(client, staff):
     probabilities = [0.02] * 9 + [0.82]
-    prediction_record(source="api", filename='=HYPERLINK("http://x")', content_type="image/png", image=b"i",
+    prediction_store(source="api", filename='=HYPERLINK("http://x")', content_type="image/png", image=b"i",
                       input_png=b"p", probabilities=probabilities, model_version="t", latency_ms=1.0)
     client.force_login(staff)
     rows = list(csv.DictReader(io.StringIO(b"".join(client.get("/history/export.csv").streaming_content).decode())))

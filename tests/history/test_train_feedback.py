@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recognizer.preprocessing import to_png
-from recognizer.services import prediction_correct, prediction_record
+from recognizer.services import prediction_correct, prediction_store
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 SHIPPED = Path(__file__).resolve().parents[2] / "mlmodel"
@@ -24,7 +24,7 @@ def corrected(mnist_test):
     images, labels = mnist_test
     for index in range(5):
         probabilities = [0.1] * 10
-        stored = prediction_record(source="draw", filename=None, content_type="image/png", image=b"x",
+        stored = prediction_store(source="draw", filename=None, content_type="image/png", image=b"x",
                                    input_png=to_png(images[index].astype(np.float32) / 255),
                                    probabilities=probabilities, model_version="old", latency_ms=1.0)
         prediction_correct(prediction=stored, label=int(labels[index]), user="staff")

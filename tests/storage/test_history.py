@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from recognizer.selectors import Filters, prediction_get, prediction_iter, prediction_list, prediction_stats
-from recognizer.services import prediction_correct, prediction_delete, prediction_record
+from recognizer.services import prediction_correct, prediction_delete, prediction_store
 
 START = dt.datetime(2026, 5, 10, 20, 0, tzinfo=dt.UTC).timestamp()
 
@@ -13,7 +13,7 @@ START = dt.datetime(2026, 5, 10, 20, 0, tzinfo=dt.UTC).timestamp()
 def record(i: int, digit: int, source: str = "upload", confidence: float = 0.8):
     probabilities = [(1 - confidence) / 9] * 10
     probabilities[digit] = confidence
-    return prediction_record(
+    return prediction_store(
         source=source, filename=None, content_type="image/png", image=b"img", input_png=b"png",
         probabilities=probabilities, model_version="v", latency_ms=1.0, created=START + i * 3 * 3600,
     )
@@ -108,13 +108,14 @@ def test_index_entries_without_a_row_do_not_cut_pages_short(made, cassandra):
     """A write that failed after the index entries but before the row leaves entries behind."""
     from cassandra.util import uuid_from_time
 
-    from recognizer.models import PredictionIndex, bucket_for
+    from recognizer.models import FilterEntry
+    from recognizer.storage.ids import partition_of
 
-    last_day = made[-1].bucket
-    for n in range(6):  # dangling entries newer than everything on the newest day
-        ghost = uuid_from_time(made[-1].created_at.replace(tzinfo=dt.UTC).timestamp() + 1 + n)
-        assert bucket_for(ghost) == last_day
-        PredictionIndex.create(key="source=upload", bucket=last_day, id=ghost)
+    last = made[-1]
+    for n in range(6):  # dangling entries newer than everything, in the newest row's partition
+        ghost = uuid_from_time(last.created_at.replace(tzinfo=dt.UTC).timestamp() + 1 + n, node=last.shard << 40)
+        assert partition_of(ghost) == (last.bucket, last.shard)
+        FilterEntry.create(key="source=upload", bucket=last.bucket, shard=last.shard, id=ghost)
     expected = [p.id for p in reversed(made) if p.source == "upload"]
     pages, before = [], None
     while page := prediction_list(before=before, limit=2, filters=Filters(source="upload")):

@@ -6,9 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from recognizer.models import Prediction, bucket_for
+from recognizer.models import Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
-from recognizer.services import BATCHED_IMAGE_BYTES, prediction_record
+from recognizer.services import prediction_store
+from recognizer.storage.ids import bucket_of
+from recognizer.storage.writes import BATCHED_IMAGE_BYTES, CHUNK_BYTES
 
 DAY = 24 * 3600
 START = dt.datetime(2026, 3, 1, 22, 0, tzinfo=dt.UTC).timestamp()
@@ -28,7 +30,7 @@ def record(created: float | None = None, digit: int = 3, **overrides) -> Predict
         latency_ms=4.25,
         created=created,
     )
-    return prediction_record(**{**fields, **overrides})
+    return prediction_store(**{**fields, **overrides})
 
 
 def test_every_field_round_trips(cassandra):
@@ -39,7 +41,7 @@ def test_every_field_round_trips(cassandra):
 
     assert stored is not None
     assert stored.id == created.id
-    assert stored.bucket == dt.date(2026, 3, 1)
+    assert stored.bucket == dt.datetime(2026, 3, 1, 22, 0)
     assert abs(stored.created_at - dt.datetime(2026, 3, 1, 22, 0, 0, 123000)) < dt.timedelta(milliseconds=1)
     assert (stored.source, stored.filename, stored.content_type) == ("draw", "../../etc/passwd.png", "image/webp")
     assert stored.image_size == len(b"\x89PNG original bytes \x00\xff")
@@ -55,7 +57,7 @@ def test_every_field_round_trips(cassandra):
     assert (image.content_type, image.data) == ("image/webp", b"\x89PNG original bytes \x00\xff")
 
 
-@pytest.mark.parametrize("size", [BATCHED_IMAGE_BYTES, BATCHED_IMAGE_BYTES + 1, 4 * 2**20])
+@pytest.mark.parametrize("size", [0, BATCHED_IMAGE_BYTES, BATCHED_IMAGE_BYTES + 1, CHUNK_BYTES, 4 * 2**20 + 7])
 def test_originals_of_any_size_are_stored_with_their_listing(cassandra, size):
     """Small originals share the row's batch, bigger ones (over Cassandra's batch limit) go first."""
     original = bytes(range(256)) * (size // 256) + b"\x01" * (size % 256)
@@ -75,7 +77,7 @@ def test_an_uncorrected_prediction_has_no_correction(cassandra):
 def test_history_is_newest_first_and_pages_cover_every_row_once_across_days(cassandra):
     # Eleven predictions, three hours apart, spread over three UTC days.
     ids = [record(created=START + i * 10800).id for i in range(11)]
-    assert len({bucket_for(i) for i in ids}) == 3
+    assert len({bucket_of(i).date() for i in ids}) == 3
     newest_first = list(reversed(ids))
 
     seen, before = [], None
@@ -126,7 +128,8 @@ def test_sync_cassandra_creates_the_keyspace_as_configured_and_can_run_again(cas
     }
     tables = {r["table_name"] for r in cassandra.execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", [fresh_keyspace])}
-    assert tables == {"prediction", "prediction_image", "prediction_day", "prediction_index", "prediction_counter"}
+    assert tables == {"predictions_by_bucket", "original_chunks", "days_by_scope", "buckets_by_day", "ids_by_filter",
+                      "prediction_counter", "idempotency_keys"}
 
 
 def test_filters_by_digit_and_source_page_across_days(cassandra):

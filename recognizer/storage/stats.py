@@ -1,4 +1,4 @@
-"""The stats counters, summed in memory and written about once a second.
+"""The stats page's totals: what each prediction adds to them, summed in memory, written once a second.
 
 A counter update costs Cassandra a read-before-write; one per prediction took enough of the
 node's CPU to add ~3 ms to every API request on a 2-core machine. So each process adds its
@@ -15,17 +15,56 @@ import logging
 import threading
 import time
 from collections import Counter
-from functools import cache
+from enum import StrEnum
 
 from cassandra import Unavailable
 from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import connection
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import BatchStatement, BatchType
 
-from . import metrics
-from .models import PredictionCounter
+from .. import metrics
+from ..models import StatCounter
+from . import cql
+from .keys import ALL
 
 FLUSH_SECONDS = 1.0
+CONFIDENCE_SCALE = 1_000_000  # counters hold integers: confidences are summed in millionths
+
+
+class Stat(StrEnum):
+    """The families of totals (the counter table's ``metric``)."""
+
+    TOTAL = "total"
+    DIGIT = "digit"
+    SOURCE = "source"
+    DAY = "day"
+    CONFIDENCE = "confidence"  # sum of confidences, in millionths
+    LABELLED = "labelled"
+    LABELLED_CORRECT = "labelled_correct"
+    CONFUSION = "confusion"  # name: "predicted,label"
+
+
+def contribution(prediction) -> Counter:
+    """What one stored prediction adds to the totals: (Stat, name) -> amount."""
+    totals = Counter({
+        (Stat.TOTAL, ALL): 1,
+        (Stat.DIGIT, str(prediction.digit)): 1,
+        (Stat.SOURCE, prediction.source): 1,
+        (Stat.DAY, prediction.created_at.date().isoformat()): 1,
+        (Stat.CONFIDENCE, ALL): round(prediction.confidence * CONFIDENCE_SCALE),
+    })
+    if prediction.corrected_label is not None:
+        totals[(Stat.LABELLED, ALL)] += 1
+        totals[(Stat.LABELLED_CORRECT, ALL)] += int(prediction.corrected_label == prediction.digit)
+        totals[(Stat.CONFUSION, f"{prediction.digit},{prediction.corrected_label}")] += 1
+    return +totals
+
+
+def difference(after: Counter, before: Counter) -> Counter:
+    """The change from one contribution to another (negative amounts take away)."""
+    change = Counter(after)
+    change.subtract(before)
+    return Counter({key: amount for key, amount in change.items() if amount})
 
 logger = logging.getLogger(__name__)
 _pending: Counter = Counter()
@@ -65,17 +104,11 @@ def flush() -> None:
 
 
 def _batch(change: Counter) -> BatchStatement:
-    statement = _update_statement(PredictionCounter.column_family_name())
+    update = f"UPDATE {StatCounter.column_family_name()} SET value = value + ? WHERE metric = ? AND name = ?"
     batch = BatchStatement(batch_type=BatchType.COUNTER)
     for (metric, name), amount in sorted(change.items()):
-        batch.add(statement, (amount, metric, name))
+        batch.add(cql.bind(update, (amount, str(metric), name)))
     return batch
-
-
-@cache
-def _update_statement(table: str) -> PreparedStatement:
-    """Prepared once per table name (tests use their own keyspace)."""
-    return connection.get_session().prepare(f"UPDATE {table} SET value = value + ? WHERE metric = ? AND name = ?")
 
 
 def _flush_forever() -> None:

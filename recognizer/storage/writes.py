@@ -1,0 +1,133 @@
+"""The statements that store, correct and delete a prediction in the layout of ``models``.
+
+A new prediction is one LOGGED batch: its row, its filter-index entries, the list entries a
+reader needs to find them, and (when small) its original. ``bench/storage.py`` measured this
+against the same statements sent concurrently (``execute_concurrent``, each idempotent): the
+batch costs less, client and server, and a reader never sees an index entry without its row.
+Every statement of a creation is written at the id's own timestamp (``ids.write_time``), so
+repeating it (driver retry, client retry, copy) changes nothing, and later corrections win.
+"""
+
+import datetime as dt
+import threading
+import uuid
+
+from cassandra.query import BoundStatement
+
+from ..models import BucketEntry, DayEntry, FilterEntry, OriginalChunk, Prediction
+from . import cql, ids
+from .keys import ALL, filter_keys
+
+# Cassandra refuses batches over `batch_size_fail_threshold` (default 50 KiB): bigger originals,
+# such as photos, are written (concurrently, in chunks) before the batch that makes them visible.
+BATCHED_IMAGE_BYTES = 32 * 1024
+CHUNK_BYTES = 512 * 1024  # Cassandra advises cells under 1 MB
+
+
+class ListedEntries:
+    """The day and bucket list entries this process has written: each is written once per process
+    (per bucket) instead of with every prediction. Lists never shrink, so a remembered entry stays
+    true; entries of buckets older than the newest few are forgotten to bound the memory."""
+
+    KEEP_BUCKETS = 6
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_bucket: dict[dt.datetime, set[tuple]] = {}
+
+    def missing(self, entries: set[tuple], bucket: dt.datetime) -> set[tuple]:
+        with self._lock:
+            return entries - self._by_bucket.get(bucket, set())
+
+    def remember(self, entries: set[tuple], bucket: dt.datetime) -> None:
+        with self._lock:
+            self._by_bucket.setdefault(bucket, set()).update(entries)
+            for old in sorted(self._by_bucket)[:-self.KEEP_BUCKETS]:
+                del self._by_bucket[old]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_bucket.clear()
+
+
+listed = ListedEntries()
+
+
+def keys_of(prediction: Prediction) -> set[str]:
+    return filter_keys(digit=prediction.digit, label=prediction.corrected_label, source=prediction.source)
+
+
+def original_chunks(prediction_id: uuid.UUID, data: bytes, *, timestamp: int | None) -> list[BoundStatement]:
+    pieces = [data[start:start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES)] or [b""]
+    return [
+        cql.insert(OriginalChunk, {"id": prediction_id, "chunk": number, "data": piece}, timestamp=timestamp)
+        for number, piece in enumerate(pieces)
+    ]
+
+
+def creation(prediction: Prediction, original: bytes) -> tuple[list[BoundStatement], list[BoundStatement], set]:
+    """(statements to run before the batch, the batch, list entries to remember once it is written)."""
+    timestamp = ids.write_time(prediction.id)
+    values = {
+        name: getattr(prediction, name) for name in Prediction._columns if getattr(prediction, name) is not None
+    }
+    chunks = original_chunks(prediction.id, original, timestamp=timestamp)
+    keys = keys_of(prediction)
+    new_entries = new_list_entries(prediction, keys | {ALL})
+    batch = [
+        cql.insert(Prediction, values, timestamp=timestamp),
+        *index_entries(prediction, keys, timestamp=timestamp),
+        *list_entries(new_entries, timestamp=timestamp),
+    ]
+    if len(original) <= BATCHED_IMAGE_BYTES:
+        return [], chunks + batch, new_entries
+    return chunks, batch, new_entries
+
+
+def index_entries(prediction: Prediction, keys: set[str], *, timestamp: int | None = None) -> list[BoundStatement]:
+    return [cql.insert(FilterEntry, _entry_key(prediction, key), timestamp=timestamp) for key in sorted(keys)]
+
+
+def index_removals(prediction: Prediction, keys: set[str]) -> list[BoundStatement]:
+    return [cql.delete(FilterEntry, _entry_key(prediction, key)) for key in sorted(keys)]
+
+
+def _entry_key(prediction: Prediction, key: str) -> dict:
+    return {"key": key, "bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
+
+
+def _entries(prediction: Prediction, scopes: set[str]) -> set[tuple]:
+    day = prediction.bucket.date()
+    return {
+        entry
+        for scope in scopes
+        for entry in (("day", scope, day), ("bucket", scope, day, prediction.bucket, prediction.shard))
+    }
+
+
+def new_list_entries(prediction: Prediction, keys: set[str]) -> set[tuple]:
+    """The list entries (not yet written by this process) that make ``keys`` find this prediction."""
+    return listed.missing(_entries(prediction, keys), prediction.bucket)
+
+
+def list_entries(entries: set[tuple], *, timestamp: int | None = None) -> list[BoundStatement]:
+    statements = []
+    for entry in sorted(entries, key=repr):
+        if entry[0] == "day":
+            _, scope, day = entry
+            statements.append(cql.insert(DayEntry, {"scope": scope, "day": day}, timestamp=timestamp))
+        else:
+            _, scope, day, bucket, shard = entry
+            statements.append(cql.insert(BucketEntry, {"scope": scope, "day": day, "bucket": bucket, "shard": shard},
+                                         timestamp=timestamp))
+    return statements
+
+
+def deletion(prediction: Prediction) -> list[BoundStatement]:
+    """The row, its original and its index entries. List entries stay: a reader skips an empty
+    partition at the cost of one small read, and lists never shrink."""
+    return [
+        cql.delete(Prediction, {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}),
+        cql.delete(OriginalChunk, {"id": prediction.id}),
+        *index_removals(prediction, keys_of(prediction)),
+    ]
