@@ -133,10 +133,9 @@ class StatCounter(DjangoCassandraModel):
 
 
 class IdempotencyRecord(DjangoCassandraModel):
-    """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (kept 24 h)."""
+    """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.idempotency``)."""
 
     __table_name__ = "idempotency_keys"
-    __options__ = {"default_time_to_live": 24 * 3600}
 
     key = columns.Text(partition_key=True)  # SHA-256 of the client's key
     fingerprint = columns.Text(required=True)  # SHA-256 of the request body and its type

@@ -1,0 +1,124 @@
+"""Copy predictions from the first layout (one partition per UTC day) into today's.
+
+The first layout kept rows in ``prediction`` (partition: day), originals in ``prediction_image``
+and the days in ``prediction_day``. The copy walks those days newest first, and each day's rows
+a page at a time, and writes every row under its own id (so old links keep working) at the id's
+own write time: copying a row twice changes nothing, and a correction made in the new layout
+since then wins. The stats totals are not touched: ``prediction_counter`` is the same table in
+both layouts. The last copied id is kept in a checkpoint file, so an interrupted copy resumes.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from cassandra import InvalidRequest
+from cassandra.cqlengine import columns
+from django_cassandra_engine.models import DjangoCassandraModel
+
+from ..models import Prediction
+from . import cql, ids, writes
+from .keys import ALL
+
+PAGE = 500
+
+
+class LegacyPrediction(DjangoCassandraModel):
+    __table_name__ = "prediction"
+
+    bucket = columns.Date(partition_key=True)
+    id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
+    created_at = columns.DateTime(required=True)
+    source = columns.Text(required=True)
+    filename = columns.Text()
+    content_type = columns.Text(required=True)
+    image_size = columns.Integer(required=True)
+    input_png = columns.Blob(required=True)
+    digit = columns.TinyInt(required=True)
+    confidence = columns.Float(required=True)
+    probabilities = columns.List(columns.Float, required=True)
+    model_version = columns.Text(required=True)
+    latency_ms = columns.Float(required=True)
+    corrected_label = columns.TinyInt()
+    corrected_by = columns.Text()
+    corrected_at = columns.DateTime()
+
+    class Meta:
+        get_pk_field = "id"
+
+
+class LegacyImage(DjangoCassandraModel):
+    __table_name__ = "prediction_image"
+
+    id = columns.TimeUUID(primary_key=True)
+    content_type = columns.Text(required=True)
+    data = columns.Blob(required=True)
+
+
+class LegacyDay(DjangoCassandraModel):
+    __table_name__ = "prediction_day"
+
+    scope = columns.Text(partition_key=True, default=ALL)
+    day = columns.Date(primary_key=True, clustering_order="DESC")
+
+    class Meta:
+        get_pk_field = "day"
+
+
+LEGACY_TABLES = (LegacyPrediction, LegacyImage, LegacyDay)
+
+
+def legacy_days() -> list:
+    """The first layout's days, newest first; none when its tables were never created here."""
+    try:
+        return [row["day"] for row in cql.run(cql.select(LegacyDay, "scope = ?", [ALL], columns="day"))]
+    except InvalidRequest:  # "unconfigured table": a keyspace that began with today's layout
+        return []
+
+
+def legacy_rows(day, *, before: uuid.UUID | None) -> Iterator[dict]:
+    """One day's rows of the first layout, newest first, older than ``before`` when given."""
+    while True:
+        where, values = ("bucket = ? AND id < ?", [day, before]) if before else ("bucket = ?", [day])
+        rows = cql.run(cql.select(LegacyPrediction, where, [*values, PAGE], tail="LIMIT ?"))
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        before = rows[-1]["id"]
+
+
+def copy_row(row: dict) -> None:
+    """Write one first-layout row, its original and its listings in the new layout."""
+    bucket, shard = ids.partition_of(row["id"])
+    prediction = Prediction(**{**row, "bucket": bucket, "shard": shard})
+    images = cql.run(cql.select(LegacyImage, "id = ?", [row["id"]], columns="data"))
+    original = images[0]["data"] if images else b""
+    prediction.image_size = len(original)  # so that a missing original reads as missing, not as corrupt
+    first, batch, entries = writes.creation(prediction, original)
+    if first:
+        cql.run_concurrently(first)
+    cql.run_atomically(batch)
+    writes.listed.remember(entries, bucket)
+
+
+def copy_all(*, checkpoint: Path, on_day: Callable[[int], None] = lambda copied: None) -> int:
+    """Copy every first-layout row not yet copied; returns how many this run copied.
+
+    Days are walked newest first; the checkpoint holds the last id copied, so a second run goes on
+    from there (and a finished copy, run again, copies nothing).
+    """
+    saved = checkpoint.read_text().strip() if checkpoint.exists() else ""
+    done = uuid.UUID(saved) if saved else None
+    done_day = ids.bucket_of(done).date() if done else None
+    copied = 0
+    for day in legacy_days():
+        if done_day is not None and day.date() > done_day:  # copied by an earlier run
+            on_day(copied)
+            continue
+        resume = done if day.date() == done_day else None
+        for row in legacy_rows(day, before=resume):
+            copy_row(row)
+            copied += 1
+            checkpoint.write_text(str(row["id"]))
+        on_day(copied)
+    return copied
