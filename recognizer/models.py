@@ -6,10 +6,11 @@ read by its id alone with one partition-key lookup, and a burst of writes lands 
 token range at once. The largest partition holds about ``rate × 10 min / shards`` rows: 37,500
 at 1,000 predictions/s with the default 16 shards (``CASSANDRA_SHARDS``, up to 256).
 
-The history is read newest first, a page at a time: ``days_by_scope`` lists the days that hold
-predictions for a view (``all`` or one filter key), ``buckets_by_day`` the (bucket, shard)
-partitions of each such day, so a page reads only partitions that hold rows (never an OFFSET,
-COUNT or ``ALLOW FILTERING``) and merges the shards' slices by id (``storage.history``).
+The history is read newest first, a page at a time: ``months_by_scope`` lists the months that hold
+predictions for a view (``all`` or one filter key), ``buckets_by_month`` the (bucket, shard)
+partitions of each such month (at most 71,424 at 16 shards), so a page reads only partitions that
+hold rows (never an OFFSET, COUNT or ``ALLOW FILTERING``) and merges the shards' slices by id
+(``storage.history``).
 Filtered views (digit, corrected label, source and their combinations) read ``ids_by_filter``,
 laid out like the rows, then fetch the rows by id. Originals are split into chunks of at most
 512 KiB (``original_chunks``) so that no cell grows past Cassandra's advised 1 MB.
@@ -18,14 +19,16 @@ the answer given to each ``Idempotency-Key``.
 """
 
 from cassandra.cqlengine import columns
-from django.conf import settings
 from django_cassandra_engine.models import DjangoCassandraModel
 
 SOURCES = ("draw", "upload", "api")
 
 
 class Prediction(DjangoCassandraModel):
-    """One recognised image: what was asked, what the model answered, and any correction."""
+    """One recognised image: what was asked, what the model answered, and any correction.
+
+    Read and written as ``storage.records.StoredPrediction``; this class defines the table.
+    """
 
     __table_name__ = "predictions_by_bucket"
 
@@ -51,15 +54,6 @@ class Prediction(DjangoCassandraModel):
     class Meta:
         get_pk_field = "id"
 
-    @property
-    def label(self) -> int:
-        """The best label known: the correction if there is one, else the prediction."""
-        return self.digit if self.corrected_label is None else self.corrected_label
-
-    @property
-    def unsure(self) -> bool:
-        return self.confidence < settings.NUMBERFIGURE_UNSURE_BELOW
-
 
 class OriginalChunk(DjangoCassandraModel):
     """The original uploaded or drawn image, byte for byte, in chunks of at most 512 KiB."""
@@ -74,25 +68,25 @@ class OriginalChunk(DjangoCassandraModel):
         get_pk_field = "chunk"
 
 
-class DayEntry(DjangoCassandraModel):
-    """The days that hold predictions of a view (``scope``: ``all`` or a filter key), newest first."""
+class MonthEntry(DjangoCassandraModel):
+    """The months that hold predictions of a view (``scope``: ``all`` or a filter key), newest first."""
 
-    __table_name__ = "days_by_scope"
+    __table_name__ = "months_by_scope"
 
     scope = columns.Text(partition_key=True)
-    day = columns.Date(primary_key=True, clustering_order="DESC")
+    month = columns.Date(primary_key=True, clustering_order="DESC")  # its first day
 
     class Meta:
-        get_pk_field = "day"
+        get_pk_field = "month"
 
 
 class BucketEntry(DjangoCassandraModel):
-    """The (bucket, shard) partitions that hold a view's predictions of one day, newest first."""
+    """The (bucket, shard) partitions that hold a view's predictions of one month, newest first."""
 
-    __table_name__ = "buckets_by_day"
+    __table_name__ = "buckets_by_month"
 
     scope = columns.Text(partition_key=True)
-    day = columns.Date(partition_key=True)
+    month = columns.Date(partition_key=True)
     bucket = columns.DateTime(primary_key=True, clustering_order="DESC")
     shard = columns.SmallInt(primary_key=True)
 

@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from .models import OriginalChunk, Prediction, StatCounter
 from .storage import cql, history, ids, stats
 from .storage.keys import ALL, LABELLED, filter_key
+from .storage.records import StoredPrediction, from_rows
 from .storage.stats import CONFIDENCE_SCALE, Stat
 
 
-def prediction_get(*, prediction_id: uuid.UUID) -> Prediction | None:
+def prediction_get(*, prediction_id: uuid.UUID) -> StoredPrediction | None:
     """One prediction by id: the id names its partition (time bucket and shard), so this is one key read."""
     if not ids.is_prediction_id(prediction_id):  # not a TimeUUID, so not one of ours
         return None
     bucket, shard = ids.partition_of(prediction_id)
     rows = cql.run(cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [bucket, shard, prediction_id]))
-    return cql.instances(Prediction, rows)[0] if rows else None
+    return from_rows(rows)[0] if rows else None
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def prediction_list(
     after: uuid.UUID | None = None,
     limit: int = 50,
     filters: Filters = NO_FILTERS,
-) -> list[Prediction]:
+) -> list[StoredPrediction]:
     """Up to ``limit`` predictions, newest first: the newest ones older than ``before``, or the
     oldest ones newer than ``after`` (for "newer" links), matching ``filters``."""
     newer = after is not None
@@ -76,7 +77,7 @@ def prediction_list(
     return rows[::-1] if newer else rows
 
 
-def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Iterator[Prediction]:
+def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Iterator[StoredPrediction]:
     """Every matching prediction, newest first, read a page at a time (for exports)."""
     before = None
     while page := prediction_list(before=before, limit=batch, filters=filters):

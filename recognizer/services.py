@@ -18,6 +18,7 @@ from . import metrics
 from .models import Prediction
 from .recognition import ImageUpload, recognize
 from .storage import cql, ids, stats, writes
+from .storage.records import StoredPrediction
 
 
 def prediction_store(
@@ -32,7 +33,7 @@ def prediction_store(
     latency_ms: float,
     created: float | None = None,
     prediction_id: uuid.UUID | None = None,
-) -> Prediction:
+) -> StoredPrediction:
     """Store one prediction that was already made (this runs no model), with its original image.
 
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
@@ -43,7 +44,7 @@ def prediction_store(
                                               shards=settings.NUMBERFIGURE_SHARDS)
     bucket, shard = ids.partition_of(prediction_id)
     digit = int(np.argmax(probabilities))
-    prediction = Prediction(
+    prediction = StoredPrediction(
         bucket=bucket,
         shard=shard,
         id=prediction_id,
@@ -72,7 +73,7 @@ def prediction_store(
     return prediction
 
 
-def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[Prediction]:
+def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[StoredPrediction]:
     """Recognise the uploads with the model, in one batch, and store each; a bad upload stores nothing."""
     started = time.perf_counter()
     recognitions = recognize(uploads)
@@ -92,7 +93,7 @@ def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[P
     ]
 
 
-def prediction_correct(*, prediction: Prediction, label: int | None, user: str) -> Prediction:
+def prediction_correct(*, prediction: StoredPrediction, label: int | None, user: str) -> StoredPrediction:
     """Set the label a person says is right, or with ``label=None`` clear it."""
     before, old_keys = stats.contribution(prediction), writes.keys_of(prediction)
     prediction.corrected_label = label
@@ -113,7 +114,7 @@ def prediction_correct(*, prediction: Prediction, label: int | None, user: str) 
     return prediction
 
 
-def prediction_delete(*, prediction: Prediction) -> None:
+def prediction_delete(*, prediction: StoredPrediction) -> None:
     """Remove a prediction, its original and its index entries, and take it out of the stats."""
     cql.run_atomically(writes.deletion(prediction))
     stats.add(stats.difference(Counter(), stats.contribution(prediction)))

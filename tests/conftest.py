@@ -9,16 +9,16 @@ from PIL import Image
 from recognizer.ml import mnist
 from recognizer.models import (
     BucketEntry,
-    DayEntry,
     FilterEntry,
     IdempotencyRecord,
+    MonthEntry,
     OriginalChunk,
     Prediction,
     StatCounter,
 )
 from recognizer.storage import stats, writes
 
-TABLES = (Prediction, OriginalChunk, DayEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
+TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from cassandra import InvalidRequest
 from cassandra.cqlengine import columns
 from django_cassandra_engine.models import DjangoCassandraModel
 
-from ..models import Prediction
 from . import cql, ids, writes
 from .keys import ALL
+from .records import StoredPrediction
 
 PAGE = 500
 
@@ -90,7 +90,7 @@ def legacy_rows(day, *, before: uuid.UUID | None) -> Iterator[dict]:
 def copy_row(row: dict) -> None:
     """Write one first-layout row, its original and its listings in the new layout."""
     bucket, shard = ids.partition_of(row["id"])
-    prediction = Prediction(**{**row, "bucket": bucket, "shard": shard})
+    prediction = StoredPrediction(**{**row, "bucket": bucket, "shard": shard})
     images = cql.run(cql.select(LegacyImage, "id = ?", [row["id"]], columns="data"))
     original = images[0]["data"] if images else b""
     prediction.image_size = len(original)  # so that a missing original reads as missing, not as corrupt

@@ -6,7 +6,7 @@ read back are still model instances. Statements that set fixed values are idempo
 are marked so: the driver may then retry them and run them speculatively on a second replica.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 from cassandra.concurrent import execute_concurrent
@@ -76,9 +76,4 @@ def run_concurrently(statements: Sequence[BoundStatement], *, concurrency: int =
     results = execute_concurrent(connection.get_session(), [(s, None) for s in statements],
                                  concurrency=concurrency, raise_on_first_error=True)
     return [list(rows) for _, rows in results]
-
-
-def instances(model: type[Model], rows: Iterable[dict]) -> list[Model]:
-    """Model instances of rows read with a ``SELECT *`` (no per-row query building)."""
-    return [model._construct_instance(row) for row in rows]
 

@@ -1,10 +1,11 @@
 """Reading a view of the history a page at a time, newest first, across shards and buckets.
 
 A page is a keyset page: the rows just older (or, for "newer" links, just newer) than a cursor id.
-The view's day list and each day's bucket list name the partitions that hold rows, in time order;
-they are read in *waves* of 1, 2, 4 … buckets, and the slices of a wave's partitions, read
-concurrently, are merged by id (``merge_slices``). Each slice starts small (about twice its share
-of the page) and only a partition that could still hold rows of the page is read further.
+The view's month list and each month's bucket list name the partitions that hold rows, in time order;
+they are read in *waves*: the first takes one bucket, the next as many as the rows per bucket seen
+so far say the page still needs. The slices of a wave's partitions, read concurrently, are merged
+by id (``merge_slices``). Each slice starts small (about twice its share of the page) and only a
+partition that could still hold rows of the page is read further.
 """
 
 import datetime as dt
@@ -16,15 +17,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
 
-from ..models import BucketEntry, DayEntry, FilterEntry, Prediction
+from ..models import BucketEntry, FilterEntry, MonthEntry, Prediction
 from . import cql, ids
 from .keys import ALL
+from .records import StoredPrediction, from_rows
 
 Partition = tuple[dt.datetime, int]  # (bucket, shard)
 # fetch([(partition, bound, n), ...]) -> for each, up to n items past ``bound`` in page order
 Fetch = Callable[[list[tuple[Partition, uuid.UUID | None, int]]], list[list]]
 MAX_WAVE_PARTITIONS = 64
-DAY_FETCH_SIZE = 32
+MONTH_FETCH_SIZE = 12
+BUCKET_FETCH_SIZE = 512  # list entries read per round trip, lazily
 
 
 @dataclass(frozen=True)
@@ -70,26 +73,46 @@ class _Id:
     id: uuid.UUID
 
 
-def page(view: View, *, cursor: uuid.UUID | None, limit: int) -> list[Prediction]:
+def page(view: View, *, cursor: uuid.UUID | None, limit: int) -> list[StoredPrediction]:
     """Up to ``limit`` rows of ``view`` past ``cursor``, in page order (oldest first for newer pages)."""
-    rows: list[Prediction] = []
-    bound = cursor
-    fetch = _fetcher(view)
-    for wave in _waves(view, cursor):
+    rows: list[StoredPrediction] = []
+    bound, fetch = cursor, _fetcher(view)
+    buckets = groupby(_bucket_entries(view, cursor), key=lambda entry: entry[0])
+    found = buckets_read = 0
+    while len(rows) < limit and (wave := _wave(buckets, _wave_buckets(limit - len(rows), found, buckets_read))):
+        buckets_read += len({bucket for bucket, _ in wave})
         while len(rows) < limit:
             need = limit - len(rows)
             entries = merge_slices(wave, fetch, bound=bound, limit=need, newer=view.newer)
+            found += len(entries)
             # An index entry whose row is missing (a delete racing the read) is skipped.
             rows += entries if view.scope == ALL else rows_by_id([entry.id for entry in entries])
             if len(entries) < need:  # the wave is exhausted
                 break
             bound = entries[-1].id
-        if len(rows) >= limit:
-            break
     return rows
 
 
-def rows_by_id(prediction_ids: Sequence[uuid.UUID]) -> list[Prediction]:
+def _wave_buckets(need: int, found: int, buckets_read: int) -> int:
+    """How many buckets the next wave should take: one at first, then as many as the density seen
+    so far says the rest of the page needs (a quarter more, for luck)."""
+    if not buckets_read:
+        return 1
+    return max(1, math.ceil(1.25 * need * buckets_read / max(found, 1)))
+
+
+def _wave(buckets: Iterator, count: int) -> list[Partition]:
+    """The partitions of the next ``count`` buckets, or fewer if that passes MAX_WAVE_PARTITIONS
+    (a bucket is never split)."""
+    wave: list[Partition] = []
+    for taken, (bucket, entries) in enumerate(buckets, start=1):
+        wave += [(bucket, shard) for _, shard in entries]
+        if taken >= count or len(wave) >= MAX_WAVE_PARTITIONS:
+            break
+    return wave
+
+
+def rows_by_id(prediction_ids: Sequence[uuid.UUID]) -> list[StoredPrediction]:
     """The stored rows of these ids, in the same order; ids without a row are left out."""
     by_partition = defaultdict(list)
     for prediction_id in prediction_ids:
@@ -99,7 +122,7 @@ def rows_by_id(prediction_ids: Sequence[uuid.UUID]) -> list[Prediction]:
         for (bucket, shard), members in by_partition.items()
     ]
     found = {row["id"]: row for rows in cql.run_concurrently(statements) for row in rows}
-    return cql.instances(Prediction, [found[i] for i in prediction_ids if i in found])
+    return from_rows([found[i] for i in prediction_ids if i in found])
 
 
 def _fetcher(view: View) -> Fetch:
@@ -118,48 +141,36 @@ def _fetcher(view: View) -> Fetch:
         ]
         results = cql.run_concurrently(statements)
         if table is Prediction:
-            return [cql.instances(Prediction, rows) for rows in results]
+            return [from_rows(rows) for rows in results]
         return [[_Id(row["id"]) for row in rows] for rows in results]
 
     return fetch
 
 
-def _waves(view: View, cursor: uuid.UUID | None) -> Iterator[list[Partition]]:
-    """The view's partitions in page order, grouped in waves of 1, 2, 4 … buckets (at most
-    MAX_WAVE_PARTITIONS partitions, unless one bucket alone has more)."""
-    wave: list[Partition] = []
-    buckets_in_wave, target = 0, 1
-    for bucket, entries in groupby(_bucket_entries(view, cursor), key=lambda entry: entry[0]):
-        shards = [(bucket, shard) for _, shard in entries]
-        if wave and (buckets_in_wave >= target or len(wave) + len(shards) > MAX_WAVE_PARTITIONS):
-            yield wave
-            wave, buckets_in_wave, target = [], 0, target * 2
-        wave += shards
-        buckets_in_wave += 1
-    if wave:
-        yield wave
-
-
 def _bucket_entries(view: View, cursor: uuid.UUID | None) -> Iterator[Partition]:
     """(bucket, shard) of every partition holding rows of the view, bucket by bucket in page order."""
-    first_day, last_day = view.date_from, view.date_to
-    cursor_bucket = ids.bucket_of(cursor) if cursor is not None else None
-    if cursor_bucket is not None:  # the cursor's own day and, in page order, those after it
+    first = dt.datetime.combine(view.date_from, dt.time()) if view.date_from else None
+    last = dt.datetime.combine(view.date_to, dt.time()) + dt.timedelta(days=1) - ids.BUCKET if view.date_to else None
+    if cursor is not None:  # the cursor's own bucket and, in page order, those after it
         if view.newer:
-            first_day = max(first_day, cursor_bucket.date()) if first_day else cursor_bucket.date()
+            first = max(first, ids.bucket_of(cursor)) if first else ids.bucket_of(cursor)
         else:
-            last_day = min(last_day, cursor_bucket.date()) if last_day else cursor_bucket.date()
+            last = min(last, ids.bucket_of(cursor)) if last else ids.bucket_of(cursor)
     where, values = "scope = ?", [view.scope]
-    if first_day:
-        where, values = where + " AND day >= ?", [*values, first_day]
-    if last_day:
-        where, values = where + " AND day <= ?", [*values, last_day]
-    days = cql.select(DayEntry, where, values, tail="ORDER BY day ASC" if view.newer else "", columns="day")
-    days.fetch_size = DAY_FETCH_SIZE
-    for day in (row["day"] for row in cql.iterate(days)):
-        where, values = "scope = ? AND day = ?", [view.scope, day]
-        if cursor_bucket is not None and day.date() == cursor_bucket.date():
-            where, values = where + (" AND bucket >= ?" if view.newer else " AND bucket <= ?"), [*values, cursor_bucket]
-        tail = "ORDER BY bucket ASC, shard DESC" if view.newer else ""  # else the tables' own order
-        for row in cql.run(cql.select(BucketEntry, where, values, tail=tail, columns="bucket, shard")):
+    if first:
+        where, values = where + " AND month >= ?", [*values, ids.month_of(first)]
+    if last:
+        where, values = where + " AND month <= ?", [*values, ids.month_of(last)]
+    months = cql.select(MonthEntry, where, values, tail="ORDER BY month ASC" if view.newer else "", columns="month")
+    months.fetch_size = MONTH_FETCH_SIZE
+    for month in [row["month"] for row in cql.iterate(months)]:
+        where, values = "scope = ? AND month = ?", [view.scope, month]
+        if first:
+            where, values = where + " AND bucket >= ?", [*values, first]
+        if last:
+            where, values = where + " AND bucket <= ?", [*values, last]
+        entries = cql.select(BucketEntry, where, values, columns="bucket, shard",
+                             tail="ORDER BY bucket ASC, shard DESC" if view.newer else "")  # else the table's order
+        entries.fetch_size = BUCKET_FETCH_SIZE
+        for row in cql.iterate(entries):
             yield row["bucket"], row["shard"]

@@ -52,6 +52,11 @@ def bucket_of(prediction_id: uuid.UUID) -> dt.datetime:
     return _EPOCH + dt.timedelta(seconds=seconds)
 
 
+def month_of(bucket: dt.datetime) -> dt.date:
+    """The first day of the bucket's month: the bucket lists are partitioned by month."""
+    return bucket.date().replace(day=1)
+
+
 def partition_of(prediction_id: uuid.UUID) -> tuple[dt.datetime, int]:
     """The (bucket, shard) partition of the prediction table that holds this id's row."""
     return bucket_of(prediction_id), shard_of(prediction_id)

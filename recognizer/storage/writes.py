@@ -14,9 +14,10 @@ import uuid
 
 from cassandra.query import BoundStatement
 
-from ..models import BucketEntry, DayEntry, FilterEntry, OriginalChunk, Prediction
+from ..models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction
 from . import cql, ids
 from .keys import ALL, filter_keys
+from .records import StoredPrediction
 
 # Cassandra refuses batches over `batch_size_fail_threshold` (default 50 KiB): bigger originals,
 # such as photos, are written (concurrently, in chunks) before the batch that makes them visible.
@@ -25,7 +26,7 @@ CHUNK_BYTES = 512 * 1024  # Cassandra advises cells under 1 MB
 
 
 class ListedEntries:
-    """The day and bucket list entries this process has written: each is written once per process
+    """The month and bucket list entries this process has written: each is written once per process
     (per bucket) instead of with every prediction. Lists never shrink, so a remembered entry stays
     true; entries of buckets older than the newest few are forgotten to bound the memory."""
 
@@ -53,7 +54,7 @@ class ListedEntries:
 listed = ListedEntries()
 
 
-def keys_of(prediction: Prediction) -> set[str]:
+def keys_of(prediction: StoredPrediction) -> set[str]:
     return filter_keys(digit=prediction.digit, label=prediction.corrected_label, source=prediction.source)
 
 
@@ -65,17 +66,14 @@ def original_chunks(prediction_id: uuid.UUID, data: bytes, *, timestamp: int | N
     ]
 
 
-def creation(prediction: Prediction, original: bytes) -> tuple[list[BoundStatement], list[BoundStatement], set]:
+def creation(prediction: StoredPrediction, original: bytes) -> tuple[list[BoundStatement], list[BoundStatement], set]:
     """(statements to run before the batch, the batch, list entries to remember once it is written)."""
     timestamp = ids.write_time(prediction.id)
-    values = {
-        name: getattr(prediction, name) for name in Prediction._columns if getattr(prediction, name) is not None
-    }
     chunks = original_chunks(prediction.id, original, timestamp=timestamp)
     keys = keys_of(prediction)
     new_entries = new_list_entries(prediction, keys | {ALL})
     batch = [
-        cql.insert(Prediction, values, timestamp=timestamp),
+        cql.insert(Prediction, prediction.columns(), timestamp=timestamp),
         *index_entries(prediction, keys, timestamp=timestamp),
         *list_entries(new_entries, timestamp=timestamp),
     ]
@@ -84,46 +82,46 @@ def creation(prediction: Prediction, original: bytes) -> tuple[list[BoundStateme
     return chunks, batch, new_entries
 
 
-def index_entries(prediction: Prediction, keys: set[str], *, timestamp: int | None = None) -> list[BoundStatement]:
+def index_entries(prediction: StoredPrediction, keys: set[str], *, timestamp: int | None = None
+                  ) -> list[BoundStatement]:
     return [cql.insert(FilterEntry, _entry_key(prediction, key), timestamp=timestamp) for key in sorted(keys)]
 
 
-def index_removals(prediction: Prediction, keys: set[str]) -> list[BoundStatement]:
+def index_removals(prediction: StoredPrediction, keys: set[str]) -> list[BoundStatement]:
     return [cql.delete(FilterEntry, _entry_key(prediction, key)) for key in sorted(keys)]
 
 
-def _entry_key(prediction: Prediction, key: str) -> dict:
+def _entry_key(prediction: StoredPrediction, key: str) -> dict:
     return {"key": key, "bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
 
 
-def _entries(prediction: Prediction, scopes: set[str]) -> set[tuple]:
-    day = prediction.bucket.date()
+def _entries(prediction: StoredPrediction, scopes: set[str]) -> set[tuple]:
+    month = ids.month_of(prediction.bucket)
     return {
         entry
         for scope in scopes
-        for entry in (("day", scope, day), ("bucket", scope, day, prediction.bucket, prediction.shard))
+        for entry in (("month", scope, month), ("bucket", scope, month, prediction.bucket, prediction.shard))
     }
 
 
-def new_list_entries(prediction: Prediction, keys: set[str]) -> set[tuple]:
+def new_list_entries(prediction: StoredPrediction, keys: set[str]) -> set[tuple]:
     """The list entries (not yet written by this process) that make ``keys`` find this prediction."""
     return listed.missing(_entries(prediction, keys), prediction.bucket)
 
 
 def list_entries(entries: set[tuple], *, timestamp: int | None = None) -> list[BoundStatement]:
     statements = []
-    for entry in sorted(entries, key=repr):
-        if entry[0] == "day":
-            _, scope, day = entry
-            statements.append(cql.insert(DayEntry, {"scope": scope, "day": day}, timestamp=timestamp))
+    for kind, scope, month, *partition in sorted(entries, key=repr):
+        if kind == "month":
+            values = {"scope": scope, "month": month}
+            statements.append(cql.insert(MonthEntry, values, timestamp=timestamp))
         else:
-            _, scope, day, bucket, shard = entry
-            statements.append(cql.insert(BucketEntry, {"scope": scope, "day": day, "bucket": bucket, "shard": shard},
-                                         timestamp=timestamp))
+            values = {"scope": scope, "month": month, "bucket": partition[0], "shard": partition[1]}
+            statements.append(cql.insert(BucketEntry, values, timestamp=timestamp))
     return statements
 
 
-def deletion(prediction: Prediction) -> list[BoundStatement]:
+def deletion(prediction: StoredPrediction) -> list[BoundStatement]:
     """The row, its original and its index entries. List entries stay: a reader skips an empty
     partition at the cost of one small read, and lists never shrink."""
     return [

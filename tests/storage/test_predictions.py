@@ -8,7 +8,7 @@ from django.db import connections
 
 from recognizer.models import Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
-from recognizer.services import prediction_store
+from recognizer.services import prediction_correct, prediction_store
 from recognizer.storage.ids import bucket_of
 from recognizer.storage.writes import BATCHED_IMAGE_BYTES, CHUNK_BYTES
 
@@ -35,7 +35,7 @@ def record(created: float | None = None, digit: int = 3, **overrides) -> Predict
 
 def test_every_field_round_trips(cassandra):
     created = record(created=START + 0.123456, digit=7, source="draw", content_type="image/webp")
-    created.update(corrected_label=1, corrected_by="alice", corrected_at=dt.datetime(2026, 3, 2, 8, 30))
+    prediction_correct(prediction=created, label=1, user="alice")
 
     stored = prediction_get(prediction_id=created.id)
 
@@ -51,7 +51,7 @@ def test_every_field_round_trips(cassandra):
     assert stored.probabilities == pytest.approx([0.01] * 7 + [0.91] + [0.01] * 2)
     assert stored.latency_ms == pytest.approx(4.25)
     assert (stored.corrected_label, stored.corrected_by) == (1, "alice")
-    assert stored.corrected_at == dt.datetime(2026, 3, 2, 8, 30)
+    assert abs(stored.corrected_at - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(seconds=30)
     assert stored.label == 1
     image = prediction_image_get(prediction_id=created.id)
     assert (image.content_type, image.data) == ("image/webp", b"\x89PNG original bytes \x00\xff")
@@ -128,8 +128,8 @@ def test_sync_cassandra_creates_the_keyspace_as_configured_and_can_run_again(cas
     }
     tables = {r["table_name"] for r in cassandra.execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", [fresh_keyspace])}
-    assert tables == {"predictions_by_bucket", "original_chunks", "days_by_scope", "buckets_by_day", "ids_by_filter",
-                      "prediction_counter", "idempotency_keys"}
+    assert tables == {"predictions_by_bucket", "original_chunks", "months_by_scope", "buckets_by_month",
+                      "ids_by_filter", "prediction_counter", "idempotency_keys"}
 
 
 def test_filters_by_digit_and_source_page_across_days(cassandra):
