@@ -14,6 +14,11 @@ synthetic timestamps, as the write path stores them (one logged batch each, ``st
    token ranges (max/mean, 1.0 is perfect).
 
     .venv/bin/python bench/storage.py [--minutes 10] [--rate 1000] [--spread 100000]
+
+It needs the node started by ``scripts/cassandra start`` (for its CPU time and ``nodetool``); to
+keep the bench off the development node, start another one beside it and point both at it:
+``CASSANDRA_LOCAL_DIR=/tmp/bench-node CASSANDRA_LOCAL_PORT=9043 CASSANDRA_LOCAL_STORAGE_PORT=7001
+CASSANDRA_LOCAL_JMX_PORT=7299`` for the script, and ``CASSANDRA_PORT=9043`` for the bench.
 """
 
 import argparse
@@ -151,7 +156,8 @@ def send(groups: list[list]) -> float:
 
 
 def cassandra_pid() -> int:
-    return int((ROOT / ".cassandra/cassandra.pid").read_text())
+    """The local node's pid (scripts/cassandra's state folder, CASSANDRA_LOCAL_DIR if set)."""
+    return int((Path(os.environ.get("CASSANDRA_LOCAL_DIR", ROOT / ".cassandra")) / "cassandra.pid").read_text())
 
 
 def cpu_seconds(pid: int) -> float:

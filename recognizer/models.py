@@ -7,8 +7,8 @@ token range at once. The largest partition holds about ``rate × 10 min / shards
 at 1,000 predictions/s with the default 16 shards (``CASSANDRA_SHARDS``, up to 256).
 
 The history is read newest first, a page at a time: ``months_by_scope`` lists the months that hold
-predictions for a view (``all`` or one filter key), ``buckets_by_month`` the (bucket, shard)
-partitions of each such month (at most 71,424 at 16 shards), so a page reads only partitions that
+predictions for a view (``all`` or one filter key), ``buckets_by_month`` the buckets of each such
+month (at most 4,464) and the shards that hold rows in each, so a page reads only partitions that
 hold rows (never an OFFSET, COUNT or ``ALLOW FILTERING``) and merges the shards' slices by id
 (``storage.history``).
 Filtered views (digit, corrected label, source and their combinations) read ``ids_by_filter``,
@@ -81,14 +81,14 @@ class MonthEntry(DjangoCassandraModel):
 
 
 class BucketEntry(DjangoCassandraModel):
-    """The (bucket, shard) partitions that hold a view's predictions of one month, newest first."""
+    """The buckets that hold a view's predictions of one month, newest first, with their shards."""
 
     __table_name__ = "buckets_by_month"
 
     scope = columns.Text(partition_key=True)
     month = columns.Date(partition_key=True)
     bucket = columns.DateTime(primary_key=True, clustering_order="DESC")
-    shard = columns.SmallInt(primary_key=True)
+    shards = columns.Set(columns.SmallInt)  # a shard is added once, by its first prediction
 
     class Meta:
         get_pk_field = "bucket"

@@ -27,7 +27,7 @@ Partition = tuple[dt.datetime, int]  # (bucket, shard)
 Fetch = Callable[[list[tuple[Partition, uuid.UUID | None, int]]], list[list]]
 MAX_WAVE_PARTITIONS = 64
 MONTH_FETCH_SIZE = 12
-BUCKET_FETCH_SIZE = 512  # list entries read per round trip, lazily
+BUCKET_FETCH_SIZE = 256  # buckets read per round trip, lazily
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,9 @@ def _bucket_entries(view: View, cursor: uuid.UUID | None) -> Iterator[Partition]
             where, values = where + " AND bucket >= ?", [*values, first]
         if last:
             where, values = where + " AND bucket <= ?", [*values, last]
-        entries = cql.select(BucketEntry, where, values, columns="bucket, shard",
-                             tail="ORDER BY bucket ASC, shard DESC" if view.newer else "")  # else the table's order
+        entries = cql.select(BucketEntry, where, values, columns="bucket, shards",
+                             tail="ORDER BY bucket ASC" if view.newer else "")  # else the table's order
         entries.fetch_size = BUCKET_FETCH_SIZE
         for row in cql.iterate(entries):
-            yield row["bucket"], row["shard"]
+            for shard in sorted(row["shards"] or ()):
+                yield row["bucket"], shard

@@ -116,8 +116,11 @@ def list_entries(entries: set[tuple], *, timestamp: int | None = None) -> list[B
             values = {"scope": scope, "month": month}
             statements.append(cql.insert(MonthEntry, values, timestamp=timestamp))
         else:
-            values = {"scope": scope, "month": month, "bucket": partition[0], "shard": partition[1]}
-            statements.append(cql.insert(BucketEntry, values, timestamp=timestamp))
+            bucket, shard = partition
+            using = "USING TIMESTAMP ? " if timestamp is not None else ""
+            add = (f"UPDATE {BucketEntry.column_family_name()} {using}SET shards = shards + ? "
+                   "WHERE scope = ? AND month = ? AND bucket = ?")
+            statements.append(cql.bind(add, [*([timestamp] if using else []), {shard}, scope, month, bucket]))
     return statements
 
 
