@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recognizer.middleware.StorageUnavailableMiddleware",
+    "recognizer.web.middleware.ProblemMiddleware",
 ]
 
 ROOT_URLCONF = "numberfigure.urls"
