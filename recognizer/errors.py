@@ -1,8 +1,8 @@
 """The product's errors, in one place.
 
 Each says what went wrong in words meant for the person who sent the request (``message``) and
-which HTTP status fits it (``status``); ``recognizer.web.problems`` is the one place that turns
-them, and the framework's own request errors, into responses.
+which HTTP status fits it (``status``, given where the class is declared); ``recognizer.web.problems``
+is the one place that turns them, and the framework's own request errors, into responses.
 """
 
 
@@ -11,54 +11,42 @@ class RecognizerError(Exception):
 
     status = 400
 
+    def __init_subclass__(cls, *, status: int, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status = status
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class BadRequest(RecognizerError):
+class BadRequest(RecognizerError, status=400):
     """The request itself is malformed: bad JSON or base64, a missing or unknown field, bad filters."""
 
-    status = 400
 
-
-class UploadTooLarge(RecognizerError):
+class UploadTooLarge(RecognizerError, status=413):
     """More bytes than the upload limit (``MAX_UPLOAD_MB``); refused before the bytes are read."""
 
-    status = 413
 
-
-class TooManyFiles(RecognizerError):
+class TooManyFiles(RecognizerError, status=413):
     """More files in one request than allowed (``MAX_FILES_PER_REQUEST``)."""
 
-    status = 413
 
-
-class InvalidImage(RecognizerError, ValueError):
+class InvalidImage(RecognizerError, ValueError, status=422):
     """The upload cannot become a digit (a ValueError too: for callers of ``preprocessing`` alone)."""
 
-    status = 422
 
-
-class UnsupportedImage(InvalidImage):
+class UnsupportedImage(InvalidImage, status=415):
     """Not a raster image in an allowed format."""
 
-    status = 415
 
-
-class CorruptImage(InvalidImage):
+class CorruptImage(InvalidImage, status=422):
     """In an allowed format, but truncated or corrupt."""
 
-    status = 422
 
-
-class TooManyPixels(InvalidImage):
+class TooManyPixels(InvalidImage, status=413):
     """More pixels than allowed (``MAX_IMAGE_MEGAPIXELS``); raised before any pixel data is decoded."""
 
-    status = 413
 
-
-class NoDigitFound(InvalidImage):
+class NoDigitFound(InvalidImage, status=422):
     """Decodable, but blank, uniform or only noise."""
-
-    status = 422
