@@ -1,12 +1,14 @@
 """The admin site, with the prediction history beside users and groups.
 
 django-cassandra-engine models cannot be registered with the admin (they are not SQL models),
-so the history, stats and exports are views of their own (``recognizer.history``) that use
+so the history, stats and exports are views of their own (``recognizer.pages.history``) that use
 the admin's templates, and this site lists them on its index page.
 """
 
 from django.contrib import admin
 from django.urls import reverse
+
+from .web.access import can_change
 
 
 class NumberfigureAdminSite(admin.AdminSite):
@@ -16,7 +18,7 @@ class NumberfigureAdminSite(admin.AdminSite):
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
-        if app_label in (None, "recognizer") and request.user.is_active and request.user.is_staff:
+        if app_label in (None, "recognizer") and can_change(request.user):
             apps.append({
                 "name": "Digit recognizer",
                 "app_label": "recognizer",

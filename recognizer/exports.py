@@ -13,6 +13,7 @@ from PIL import Image
 from .ml.mnist import write_idx
 from .models import Prediction
 from .selectors import Filters, prediction_iter
+from .web.display import utc_timestamp
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
 COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",
@@ -23,7 +24,7 @@ def row(prediction: Prediction) -> dict:
     """One prediction as plain data; the 28×28 input as base64 PNG so the export can be trained on."""
     return {
         "id": str(prediction.id),
-        "created_at": prediction.created_at.isoformat() + "Z",
+        "created_at": utc_timestamp(prediction.created_at),
         "source": prediction.source,
         "filename": prediction.filename,
         "digit": prediction.digit,
@@ -33,7 +34,7 @@ def row(prediction: Prediction) -> dict:
         "latency_ms": round(prediction.latency_ms, 3),
         "corrected_label": prediction.corrected_label,
         "corrected_by": prediction.corrected_by,
-        "corrected_at": prediction.corrected_at.isoformat() + "Z" if prediction.corrected_at else None,
+        "corrected_at": utc_timestamp(prediction.corrected_at),
         "input_png": base64.b64encode(prediction.input_png).decode(),
     }
 

@@ -24,6 +24,10 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from .errors import CorruptImage, NoDigitFound, UnsupportedImage
+from .errors import InvalidImage as InvalidImage  # the base of every refusal below, for callers of this module
+from .errors import TooManyPixels as ImageTooLarge  # TODO(merge): rename the 3 raise sites, drop the alias
+
 # --- Constants and defaults -------------------------------------------------
 MNIST_SIZE = 28  # side of the model input
 DIGIT_BOX = 20  # MNIST scales the digit's longer side to this
@@ -48,30 +52,6 @@ CORRUPT = "The image is truncated or corrupt."
 NO_DIGIT = "No digit found: the image looks empty."
 # What Pillow raises on hostile or broken files: a mix, none of it documented as final.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
-
-
-class InvalidImage(ValueError):
-    """The upload cannot become a digit; ``message`` is meant for end users."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class UnsupportedImage(InvalidImage):
-    """Not a raster image in an allowed format."""
-
-
-class CorruptImage(UnsupportedImage):
-    """In an allowed format, but truncated or corrupt."""
-
-
-class ImageTooLarge(InvalidImage):
-    """More pixels than allowed; raised before any pixel data is decoded."""
-
-
-class NoDigitFound(InvalidImage):
-    """Decodable, but blank, uniform or only noise."""
 
 
 # --- Decoding ----------------------------------------------------------------

@@ -12,13 +12,16 @@ from django.conf import settings
 from PIL import Image
 
 from . import metrics
+from .errors import InvalidImage
 from .ml.runtime import get_classifier
-from .preprocessing import InvalidImage, decode_image, to_mnist, to_png
+from .preprocessing import decode_image, to_mnist, to_png
 
 
 @dataclass(frozen=True)
 class ImageUpload:
-    """One image as received: its bytes and, for files, the name the client gave it (data only)."""
+    """One image as received: its bytes and, for files, the name the client gave it (data only).
+
+    ``recognizer.web.uploads`` makes these, and has checked the byte limit by then."""
 
     data: bytes
     filename: str | None = None
@@ -33,31 +36,24 @@ class Recognition:
 
     @property
     def digit(self) -> int:
-        return int(np.argmax(self.probabilities))
+        return digit_of(self.probabilities)
 
     @property
     def confidence(self) -> float:
         return self.probabilities[self.digit]
 
-    @property
-    def unsure(self) -> bool:
-        return self.confidence < settings.NUMBERFIGURE_UNSURE_BELOW
+
+def digit_of(probabilities: Sequence[float]) -> int:
+    """The model's answer: the most probable digit (the first, on a tie)."""
+    return int(np.argmax(probabilities))
 
 
-def check_size(*, size: int, filename: str | None = None) -> None:
-    """Refuse an upload over the configured byte limit, before reading or decoding it."""
-    limit = settings.NUMBERFIGURE_MAX_UPLOAD_BYTES
-    if size > limit:
-        message = f"The file is {size / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB."
-        raise TooLarge(f"{filename}: {message}" if filename else message)
-
-
-class TooLarge(InvalidImage):
-    """More bytes than the upload limit."""
+def is_unsure(confidence: float) -> bool:
+    """Whether an answer is too doubtful to show without a warning (``UNSURE_BELOW``)."""
+    return confidence < settings.NUMBERFIGURE_UNSURE_BELOW
 
 
 def _model_input(upload: ImageUpload) -> tuple[np.ndarray, str]:
-    check_size(size=len(upload.data), filename=upload.filename)
     try:
         image = decode_image(upload.data, max_pixels=settings.NUMBERFIGURE_MAX_PIXELS)
         return to_mnist(image), _mime_of(upload.data)

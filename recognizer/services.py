@@ -16,7 +16,7 @@ from django.conf import settings
 
 from . import metrics
 from .models import Prediction
-from .recognition import ImageUpload, recognize
+from .recognition import ImageUpload, digit_of, recognize
 from .storage import cql, ids, stats, writes
 from .storage.records import StoredPrediction
 
@@ -43,7 +43,7 @@ def prediction_store(
         prediction_id = ids.new_prediction_id(timestamp=time.time() if created is None else created,
                                               shards=settings.NUMBERFIGURE_SHARDS)
     bucket, shard = ids.partition_of(prediction_id)
-    digit = int(np.argmax(probabilities))
+    digit = digit_of(probabilities)
     prediction = StoredPrediction(
         bucket=bucket,
         shard=shard,

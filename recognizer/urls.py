@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import history, views
+from .pages import history, legacy, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,6 @@ urlpatterns = [
     path("stats", history.stats, name="stats"),
     # The old Flask app's routes, kept for existing clients.
     path("upload2", views.draw, name="legacy-draw"),
-    path("upload3", views.legacy_upload3, name="legacy-upload3"),
-    path("result", views.legacy_result, name="legacy-result"),
+    path("upload3", legacy.upload3, name="legacy-upload3"),
+    path("result", legacy.result, name="legacy-result"),
 ]

@@ -72,3 +72,13 @@ def digit_png(mnist_test):
         return out.getvalue(), int(labels[index])
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that needs the Cassandra node carries the ``cassandra`` marker, so that
+    ``pytest -m "not cassandra"`` runs the fast tests alone. A test needs the node when it uses the
+    test keyspace (``cassandra_keyspace``, directly or through ``cassandra``); the few that reach
+    the node another way (a gunicorn subprocess) are marked by hand."""
+    for item in items:
+        if "cassandra_keyspace" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cassandra)

@@ -1,47 +1,41 @@
-"""Settings shared by every environment; each value can be set from the environment."""
+"""Settings shared by every environment; each value can be set from the environment (django-environ)."""
 
-import os
 from pathlib import Path
 
 import dj_database_url
+import environ
 from cassandra import ConsistencyLevel
 
+env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Local state (SQLite file) lives here, out of version control.
-VAR_DIR = Path(os.environ.get("DJANGO_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("DJANGO_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return env(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    """A comma-separated variable; spaces around the items are not part of them."""
+    return [item for item in env.list(name, cast=str.strip, default=default or []) if item]
 
 
 def cassandra_replication() -> dict:
     """SimpleStrategy with a factor, or NetworkTopologyStrategy with "dc1:3,dc2:2"."""
-    strategy = env("CASSANDRA_REPLICATION_STRATEGY", "SimpleStrategy")
+    strategy = env.str("CASSANDRA_REPLICATION_STRATEGY", default="SimpleStrategy")
     if strategy == "NetworkTopologyStrategy":
         factors = {}
-        for pair in env_list("CASSANDRA_DATACENTERS", "datacenter1:1"):
+        for pair in env_list("CASSANDRA_DATACENTERS", ["datacenter1:1"]):
             datacenter, _, factor = pair.partition(":")
             factors[datacenter] = int(factor or 1)
         return {"strategy_class": strategy, **factors}
     return {
         "strategy_class": "SimpleStrategy",
-        "replication_factor": int(env("CASSANDRA_REPLICATION_FACTOR", "1")),
+        "replication_factor": env.int("CASSANDRA_REPLICATION_FACTOR", default=1),
     }
 
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-development-key-do-not-use-in-production")
-DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-do-not-use-in-production")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -73,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recognizer.middleware.StorageUnavailableMiddleware",
+    "recognizer.web.middleware.ProblemMiddleware",
 ]
 
 ROOT_URLCONF = "numberfigure.urls"
@@ -97,27 +91,27 @@ TEMPLATES = [
 # Django's own data (users, sessions) lives in SQL; predictions live in Cassandra.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
     ),
     "cassandra": {
         "ENGINE": "django_cassandra_engine",
-        "NAME": env("CASSANDRA_KEYSPACE", "numberfigure"),
-        "HOST": ",".join(env_list("CASSANDRA_HOSTS", "127.0.0.1")),
-        "USER": env("CASSANDRA_USERNAME"),
-        "PASSWORD": env("CASSANDRA_PASSWORD"),
-        "TEST": {"NAME": env("CASSANDRA_TEST_KEYSPACE", "test_numberfigure"), "DEPENDENCIES": []},
+        "NAME": env.str("CASSANDRA_KEYSPACE", default="numberfigure"),
+        "HOST": ",".join(env_list("CASSANDRA_HOSTS", ["127.0.0.1"])),
+        "USER": env.str("CASSANDRA_USERNAME", default=""),
+        "PASSWORD": env.str("CASSANDRA_PASSWORD", default=""),
+        "TEST": {"NAME": env.str("CASSANDRA_TEST_KEYSPACE", default="test_numberfigure"), "DEPENDENCIES": []},
         "OPTIONS": {
             "replication": cassandra_replication(),
             "connection": {
-                "port": int(env("CASSANDRA_PORT", "9042")),
+                "port": env.int("CASSANDRA_PORT", default=9042),
                 # Connect on first query: start-up and `check` work without a server, and
                 # pre-forking servers (gunicorn) connect in each worker, after the fork.
                 "lazy_connect": True,
                 "retry_connect": True,
-                "consistency": getattr(ConsistencyLevel, env("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")),
-                "connect_timeout": float(env("CASSANDRA_CONNECT_TIMEOUT", "5")),
+                "consistency": getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
+                "connect_timeout": env.float("CASSANDRA_CONNECT_TIMEOUT", default=5.0),
             },
-            "session": {"default_timeout": float(env("CASSANDRA_REQUEST_TIMEOUT", "10"))},
+            "session": {"default_timeout": env.float("CASSANDRA_REQUEST_TIMEOUT", default=10.0)},
         },
     },
 }
@@ -131,34 +125,34 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # The driver logs every failed connection attempt; the health check reports those.
     "loggers": {"cassandra": {"level": "ERROR"}},
 }
 
 # The product's own knobs.
-NUMBERFIGURE_MODEL_DIR = Path(env("MODEL_DIR", str(BASE_DIR / "mlmodel")))
-MNIST_DIR = env("MNIST_DIR")
-NUMBERFIGURE_MAX_UPLOAD_BYTES = int(float(env("MAX_UPLOAD_MB", "5")) * 1024 * 1024)
-NUMBERFIGURE_MAX_PIXELS = int(float(env("MAX_IMAGE_MEGAPIXELS", "40")) * 1_000_000)
-NUMBERFIGURE_MAX_FILES = int(env("MAX_FILES_PER_REQUEST", "20"))
+NUMBERFIGURE_MODEL_DIR = Path(env.str("MODEL_DIR", default=str(BASE_DIR / "mlmodel")))
+MNIST_DIR = env.str("MNIST_DIR", default="")
+NUMBERFIGURE_MAX_UPLOAD_BYTES = int(env.float("MAX_UPLOAD_MB", default=5) * 1024 * 1024)
+NUMBERFIGURE_MAX_PIXELS = int(env.float("MAX_IMAGE_MEGAPIXELS", default=40) * 1_000_000)
+NUMBERFIGURE_MAX_FILES = env.int("MAX_FILES_PER_REQUEST", default=20)
 # Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
-NUMBERFIGURE_SHARDS = int(env("CASSANDRA_SHARDS", "16"))
-NUMBERFIGURE_UNSURE_BELOW = float(env("UNSURE_BELOW", "0.7"))
+NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
+NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
-NUMBERFIGURE_HISTORY_PUBLIC = env_bool("HISTORY_PUBLIC", False)
+NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
 # Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = everyone.
 NUMBERFIGURE_METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 

@@ -1,39 +1,17 @@
-"""Every API error is JSON ``{"error": "..."}`` with a fitting 4xx status."""
+"""Every API error is JSON ``{"error": "..."}``: the product's and the request's errors with the
+status ``web.problems`` gives them, DRF's own (auth, parsing, validation) flattened to one sentence."""
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..preprocessing import CorruptImage, ImageTooLarge, InvalidImage, NoDigitFound, UnsupportedImage
-from ..recognition import TooLarge
-
-STATUS_OF = (
-    (TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
-    (ImageTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
-    (CorruptImage, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    (UnsupportedImage, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
-    (NoDigitFound, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    (InvalidImage, status.HTTP_422_UNPROCESSABLE_ENTITY),
-)
-
-
-def status_for(error: InvalidImage) -> int:
-    return next(code for kind, code in STATUS_OF if isinstance(error, kind))
-
-
-def error_response(message: str, status_code: int) -> Response:
-    return Response({"error": message}, status=status_code)
+from ..web.problems import REQUEST_ERRORS, problem_for
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, InvalidImage):
-        return error_response(exc.message, status_for(exc))
-    if isinstance(exc, RequestDataTooBig):
-        return error_response("The request body is larger than the upload limit.", 413)
-    if isinstance(exc, SuspiciousOperation):
-        return error_response(str(exc) or "The request was malformed.", 400)
-    response = drf_exception_handler(exc, context)
+    if isinstance(exc, REQUEST_ERRORS):
+        problem = problem_for(exc)
+        return Response({"error": problem.message}, status=problem.status)
+    response = drf_exception_handler(exc, context)  # None for the rest: the middleware's, or a 500
     if response is not None:
         response.data = {"error": _message(response.data)}
     return response

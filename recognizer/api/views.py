@@ -1,11 +1,9 @@
 """The JSON API: recognise images, read stored predictions and their images."""
 
-import base64
-import uuid
-
-from django.conf import settings
+from django import forms
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -14,13 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..errors import BadRequest
 from ..models import SOURCES
-from ..recognition import ImageUpload, check_size, recognize
-from ..selectors import Filters, prediction_get, prediction_image_get, prediction_list
+from ..recognition import ImageUpload, recognize
+from ..selectors import prediction_get, prediction_image_get
 from ..services import prediction_correct, prediction_delete, predictions_create
-from ..uploads import BadRequest, decode_image_text, uploads_from_files
+from ..web import access
+from ..web.display import prediction_json, preview_json
+from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
+from ..web.uploads import decode_image_text, read_body, uploads_from_files
 from . import serializers
-from .errors import error_response
 
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Malformed request: bad JSON or base64, missing field.",
@@ -36,11 +37,7 @@ class RawImageParser(parsers.BaseParser):
     media_type = "image/*"
 
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        """Read at most one byte over the limit: a bigger body is refused without holding it."""
-        limit = settings.NUMBERFIGURE_MAX_UPLOAD_BYTES
-        data = stream.read(limit + 1) if stream else b""
-        check_size(size=len(data))
-        return data
+        return read_body(stream)
 
 
 class RecognitionView(APIView):
@@ -67,11 +64,6 @@ class RecognitionView(APIView):
             raise BadRequest("Missing field 'image': send a file, a data URL or base64.")
         return [decode_image_text(data.get("image"), field="image")], source
 
-    def handle_exception(self, exc):
-        if isinstance(exc, BadRequest):
-            return error_response(exc.message, 400)
-        return super().handle_exception(exc)
-
 
 class PredictView(RecognitionView):
     @extend_schema(
@@ -90,7 +82,7 @@ class PredictView(RecognitionView):
     def post(self, request: Request) -> Response:
         uploads, source = self.read(request)
         predictions = predictions_create(uploads=uploads, source=source)
-        results = [serializers.prediction_json(prediction, request) for prediction in predictions]
+        results = [prediction_json(prediction, request) for prediction in predictions]
         return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
 
 
@@ -104,22 +96,28 @@ class PreviewView(RecognitionView):
         uploads, _ = self.read(request)
         if len(uploads) != 1:
             raise BadRequest("A preview takes exactly one image.")
-        recognition = recognize(uploads)[0]
-        return Response({
-            "digit": recognition.digit,
-            "confidence": recognition.confidence,
-            "probabilities": recognition.probabilities,
-            "model_version": recognition.model_version,
-            "unsure": recognition.unsure,
-            "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode(),
-        })
+        return Response(preview_json(recognize(uploads)[0]))
 
 
 class HistoryReadable(BasePermission):
-    """Listing predictions follows the history pages' rule: public only with HISTORY_PUBLIC."""
+    """Listing predictions follows the history pages' rule."""
 
     def has_permission(self, request, view) -> bool:
-        return settings.NUMBERFIGURE_HISTORY_PUBLIC or bool(request.user and request.user.is_authenticated)
+        return access.can_read_history(request.user)
+
+
+def query_parameters(form: type[forms.Form]) -> list[OpenApiParameter]:
+    """The OpenAPI parameters of a query form: its fields, types, choices and help texts."""
+    types = {forms.IntegerField: OpenApiTypes.INT, forms.DateField: OpenApiTypes.DATE,
+             forms.UUIDField: OpenApiTypes.UUID}
+    parameters = []
+    for name, field in form.base_fields.items():
+        kind = next((kind for base, kind in types.items() if isinstance(field, base)), OpenApiTypes.STR)
+        choices = [value for value, _ in getattr(field, "choices", []) if value != ""]
+        if choices and getattr(field, "coerce", None) is int:
+            kind, choices = OpenApiTypes.INT, [int(value) for value in choices]
+        parameters.append(OpenApiParameter(name, kind, enum=choices or None, description=field.help_text))
+    return parameters
 
 
 class PredictionListView(APIView):
@@ -129,40 +127,28 @@ class PredictionListView(APIView):
     @extend_schema(
         operation_id="predictions_list",
         summary="Stored predictions, newest first",
-        parameters=[
-            OpenApiParameter("limit", int, description="Page size, 1–200 (default 50)."),
-            OpenApiParameter("before", str, description="Cursor: only predictions older than this id."),
-            OpenApiParameter("digit", int, description="Only predictions of this digit (0–9)."),
-            OpenApiParameter("source", str, enum=list(SOURCES), description="Only predictions from this source."),
-        ],
+        parameters=query_parameters(PredictionQuery),
         responses={200: serializers.PredictionListSerializer, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        try:
-            limit = int(params.get("limit", 50))
-            before = _uuid(params.get("before"))
-            digit = int(params["digit"]) if params.get("digit") else None
-        except ValueError:
-            return error_response("'limit' and 'digit' must be numbers and 'before' a prediction id.", 400)
-        source = params.get("source") or None
-        if not 1 <= limit <= 200 or digit not in (None, *range(10)) or source not in (None, *SOURCES):
-            return error_response(f"Use 1 ≤ limit ≤ 200, digit 0–9 and source one of {', '.join(SOURCES)}.", 400)
-        rows = prediction_list(before=before, limit=limit, filters=Filters(digit=digit, source=source))
-        next_url = None
-        if len(rows) == limit:
-            query = params.copy()
-            query["before"] = str(rows[-1].id)
-            next_url = request.build_absolute_uri(f"{reverse('api-predictions')}?{query.urlencode()}")
-        results = [serializers.prediction_json(row, request) for row in rows]
-        return Response({"results": results, "next": next_url})
+        page = prediction_page(read_query(request.query_params))
+
+        def link(**cursor) -> str:
+            query = cursor_query(request.query_params, **cursor)
+            return request.build_absolute_uri(f"{reverse('api-predictions')}?{query}")
+
+        return Response({
+            "results": [prediction_json(row, request) for row in page.rows],
+            "next": link(before=page.older) if page.older else None,
+            "previous": link(after=page.newer) if page.newer else None,
+        })
 
 
 class StaffCanChange(BasePermission):
     """Anyone may read; changing a prediction needs a staff user (session or token)."""
 
     def has_permission(self, request, view) -> bool:
-        return request.method in SAFE_METHODS or bool(request.user and request.user.is_active and request.user.is_staff)
+        return request.method in SAFE_METHODS or access.can_change(request.user)
 
 
 class PredictionDetailView(APIView):
@@ -172,7 +158,7 @@ class PredictionDetailView(APIView):
     @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
     def get(self, request: Request, prediction_id) -> Response:
         prediction = _prediction_or_404(prediction_id)
-        return Response(serializers.prediction_json(prediction, request))
+        return Response(prediction_json(prediction, request))
 
     @extend_schema(
         summary="Set or clear the corrected label (staff)",
@@ -185,7 +171,7 @@ class PredictionDetailView(APIView):
         correction.is_valid(raise_exception=True)
         prediction_correct(prediction=prediction, label=correction.validated_data["corrected_label"],
                            user=request.user.get_username())
-        return Response(serializers.prediction_json(prediction, request))
+        return Response(prediction_json(prediction, request))
 
     @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
     def delete(self, request: Request, prediction_id) -> Response:
@@ -230,13 +216,3 @@ def _prediction_or_404(prediction_id):
     if prediction is None:
         raise Http404("No such prediction.")
     return prediction
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    """A prediction id (a TimeUUID) from a query parameter; anything else is a ValueError."""
-    if not value:
-        return None
-    parsed = uuid.UUID(value)
-    if parsed.version != 1:
-        raise ValueError(value)
-    return parsed

@@ -9,8 +9,6 @@ import datetime as dt
 import uuid
 from dataclasses import asdict, dataclass
 
-from django.conf import settings
-
 
 @dataclass(eq=False)
 class StoredPrediction:
@@ -38,10 +36,6 @@ class StoredPrediction:
     def label(self) -> int:
         """The best label known: the correction if there is one, else the prediction."""
         return self.digit if self.corrected_label is None else self.corrected_label
-
-    @property
-    def unsure(self) -> bool:
-        return self.confidence < settings.NUMBERFIGURE_UNSURE_BELOW
 
     def columns(self) -> dict:
         """Its set columns, for an INSERT (unset ones are left out: no tombstones)."""

@@ -4,7 +4,6 @@
 
 const SIZE = 280; // logical canvas side: points and brush widths are kept in these units
 const PREVIEW_DELAY = 250; // ms after the last stroke before asking for a preview
-const UNSURE_NOTE = "Not sure — this may not be a digit, or it is written unusually.";
 
 const root = document.querySelector("[data-testid=draw]");
 const canvas = root.querySelector("canvas");
@@ -18,7 +17,7 @@ const outcome = root.querySelector(".outcome");
 const placeholder = outcome.querySelector(".placeholder");
 const errorBox = outcome.querySelector(".error");
 const resultBox = outcome.querySelector(".outcome-result");
-const unsureBelow = Number(root.dataset.unsureBelow);
+const widget = outcome.querySelector("template").content.firstElementChild;
 
 let strokes = []; // [{width, points: [[x, y], ...]}]
 let current = null; // {id: pointerId, stroke} while a stroke is being drawn
@@ -118,7 +117,7 @@ function changed() {
 
 async function preview() {
   const data = await send(root.dataset.previewUrl, { image: canvas.toDataURL("image/png") });
-  if (data) show({ ...data, input_src: data.input });
+  if (data) show({ ...data, input_url: data.input });
 }
 
 async function save() {
@@ -127,7 +126,7 @@ async function save() {
   buttons.save.disabled = true;
   setState("saving");
   const data = await send(root.dataset.predictUrl, { image: canvas.toDataURL("image/png"), source: "draw" });
-  if (data) show({ ...data, input_src: data.input_url });
+  if (data) show(data);
   buttons.save.disabled = Boolean(data) || !strokes.length; // saved: enabled again by the next change
 }
 
@@ -169,39 +168,30 @@ function showError(message) {
 }
 
 function show(result) {
-  const unsure = result.unsure ?? result.confidence < unsureBelow;
-  resultBox.replaceChildren(renderResult({ ...result, unsure }));
+  resultBox.replaceChildren(renderResult(result));
   setState(result.url ? "saved" : "ready");
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
 }
 
 const percent = (p) => `${Math.round(p * 100)}%`;
 
-// The same markup as templates/recognizer/_result.html.
-function renderResult({ digit, confidence, probabilities, input_src, url, unsure }) {
-  const bars = probabilities.map((p, label) =>
-    el("li", { class: label === digit ? "bar is-predicted" : "bar", "data-testid": "bar", style: `--p: ${p.toFixed(4)}` },
-      el("span", { class: "bar-track" }, el("span", { class: "bar-fill" })),
-      el("span", { class: "bar-label" }, String(label)),
-      el("span", { class: "visually-hidden" }, `: ${percent(p)}`)),
-  );
-  return el("article", { class: unsure ? "result is-unsure" : "result", "data-testid": "result" },
-    el("div", { class: "result-summary" },
-      el("p", { class: "result-digit", "data-testid": "digit", "aria-label": "Recognised digit" }, String(digit)),
-      el("p", { class: "result-confidence" }, el("span", { "data-testid": "confidence" }, percent(confidence)), " confident"),
-      el("figure", { class: "result-input" },
-        el("img", { "data-testid": "input-image", src: input_src, width: 112, height: 112, alt: "The 28×28 image the model saw" }),
-        el("figcaption", {}, "Model input"))),
-    unsure ? el("p", { class: "result-unsure", "data-testid": "unsure" }, UNSURE_NOTE) : "",
-    el("ol", { class: "bars", "aria-label": "Probability of each digit" }, ...bars),
-    url ? el("p", { class: "result-link" }, el("a", { "data-testid": "stored-link", href: url }, "View the stored prediction")) : "",
-  );
+// A copy of the result widget the server rendered into the page (templates/recognizer/_result.html),
+// filled in with an API answer; the parts the answer does not have are removed.
+function renderResult({ digit, confidence, probabilities, input_url, url, unsure }) {
+  const result = widget.cloneNode(true);
+  const part = (name) => result.querySelector(`[data-testid=${name}]`);
+  result.classList.toggle("is-unsure", unsure);
+  part("digit").textContent = digit;
+  part("confidence").textContent = percent(confidence);
+  part("input-image").src = input_url;
+  result.querySelectorAll("[data-testid=bar]").forEach((bar, label) => {
+    bar.classList.toggle("is-predicted", label === digit);
+    bar.style.setProperty("--p", probabilities[label].toFixed(4));
+    bar.querySelector(".visually-hidden").textContent = `: ${percent(probabilities[label])}`;
+  });
+  if (!unsure) part("unsure").remove();
+  if (url) part("stored-link").href = url;
+  else part("stored-link").parentElement.remove();
+  return result;
 }
 
 // --- Wiring ------------------------------------------------------------------------------------

@@ -48,3 +48,22 @@ def test_a_raw_body_over_the_limit_is_refused_unread(client, settings):
     settings.NUMBERFIGURE_MAX_UPLOAD_BYTES = 1000
     response = client.post("/api/predict", b"\x89PNG" + b"\0" * 5000, content_type="image/png")
     assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+def test_previous_links_page_back_to_the_newest(posted, admin_client):
+    older = admin_client.get("/api/predictions?limit=2").json()["next"]
+    page = admin_client.get(older).json()
+    assert [row["id"] for row in page["results"]] == [posted[2]["id"], posted[1]["id"]]
+    newest = admin_client.get(page["previous"]).json()
+    assert [row["id"] for row in newest["results"]] == [posted[4]["id"], posted[3]["id"]]
+    assert newest["previous"] is None and newest["next"]
+
+
+def test_the_api_takes_the_history_pages_filters(posted, admin_client):
+    admin_client.patch(f"/api/predictions/{posted[0]['id']}", {"corrected_label": 1}, content_type="application/json")
+    assert [r["id"] for r in admin_client.get("/api/predictions?label=1").json()["results"]] == [posted[0]["id"]]
+    today = posted[0]["created_at"][:10]
+    assert len(admin_client.get(f"/api/predictions?date_from={today}&date_to={today}").json()["results"]) == 5
+    assert admin_client.get("/api/predictions?date_from=2999-01-01").json()["results"] == []
+    narrowed = admin_client.get("/api/predictions?source=api&limit=2").json()
+    assert "source=api" in narrowed["next"]  # links keep the filters

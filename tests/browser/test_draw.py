@@ -38,6 +38,23 @@ def test_mouse_drawing_is_read_after_each_stroke(draw_page, screenshot):
     screenshot(page, "draw")
 
 
+def test_an_unsure_answer_is_shown_with_the_servers_warning(draw_page, settings):
+    """The threshold is the server's alone: the page shows what the API's ``unsure`` says."""
+    page = draw_page.page
+    settings.NUMBERFIGURE_UNSURE_BELOW = 1.01  # every answer is unsure
+    draw_page.draw(FOUR)
+    assert draw_page.digit() == 4
+    result = page.get_by_test_id("result")
+    expect(result).to_have_class(re.compile(r"\bis-unsure\b"))
+    expect(result.get_by_test_id("unsure")).to_have_text(re.compile("^Not sure"))
+
+    settings.NUMBERFIGURE_UNSURE_BELOW = 0.0  # no answer is unsure
+    page.get_by_test_id("save").click()
+    expect(result.get_by_test_id("stored-link")).to_have_count(1)
+    expect(result.get_by_test_id("unsure")).to_have_count(0)
+    expect(result).not_to_have_class(re.compile(r"\bis-unsure\b"))
+
+
 def test_touch_drawing_is_read_without_scrolling(open_draw, screenshot):
     draw_page = open_draw(has_touch=True, is_mobile=True, viewport={"width": 390, "height": 640},
                           device_scale_factor=2)

@@ -57,7 +57,9 @@ def test_two_files_are_recognised_in_order_and_stored(page, live_server, digit_f
     assert [(p.source, p.filename, p.digit) for p in stored] == [("upload", "seven.png", 7), ("upload", "two.jpg", 2)]
     links = results.get_by_test_id("stored-link")
     expect(links).to_have_count(2)
-    assert [link.get_attribute("href") for link in links.all()] == [f"/predictions/{p.id}" for p in stored]
+    # The widget is rendered from the API's JSON, whose links are absolute.
+    assert [link.get_attribute("href") for link in links.all()] == [f"{live_server.url}/predictions/{p.id}"
+                                                                    for p in stored]
 
 
 def test_a_dropped_file_is_recognised_at_once(page, live_server, digit_file):

@@ -189,6 +189,7 @@ def test_web_venv_has_no_tensorflow(web_venv):
     print(f"\nweb venv (requirements.txt only): {mib(int(size))}")
 
 
+@pytest.mark.cassandra  # the server stores predictions in a keyspace of its own
 def test_the_image_command_serves_health_predictions_and_metrics(server, digit_png):
     base, master, log_path, env = server
 

@@ -8,7 +8,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local"}
 PROBE = ("import sys, numberfigure.wsgi; from recognizer.ml import runtime; "
-         "print('recognizer.views' in sys.modules, 'scipy.ndimage' in sys.modules, len(runtime._cache))")
+         "print('recognizer.pages.views' in sys.modules, 'scipy.ndimage' in sys.modules, len(runtime._cache))")
 
 
 def import_wsgi(**env: str) -> subprocess.CompletedProcess:

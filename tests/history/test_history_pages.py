@@ -64,6 +64,20 @@ def test_history_filters_and_invalid_filters(client, staff, stored):
     assert [r.id for r in client.get("/history", {"digit": "2"}).context["rows"]] == [stored[1].id]
     assert client.get("/history", {"digit": "12"}).status_code == 400
     assert client.get("/history", {"date_from": "2026-02-02", "date_to": "2026-01-01"}).status_code == 400
+    bad_cursor = client.get("/history", {"before": "6f1c4c84-8f55-4b43-9f9b-0a5d2a7f0d1e"})  # not a TimeUUID
+    assert bad_cursor.status_code == 400 and "Enter a prediction id." in bad_cursor.content.decode()
+
+
+def test_older_and_newer_links_walk_the_history_and_keep_the_filters(client, staff, stored):
+    client.force_login(staff)
+    newest = client.get("/history", {"source": "upload", "limit": "2"})
+    assert [r.id for r in newest.context["rows"]] == [stored[2].id, stored[1].id]
+    assert newest.context["newer_url"] is None and "source=upload" in newest.context["older_url"]
+    oldest = client.get("/history" + newest.context["older_url"])
+    assert [r.id for r in oldest.context["rows"]] == [stored[0].id] and oldest.context["older_url"] is None
+    back = client.get("/history" + oldest.context["newer_url"])
+    assert [r.id for r in back.context["rows"]] == [stored[2].id, stored[1].id]
+    assert back.context["newer_url"] is None  # the newest page again
 
 
 def test_staff_corrects_and_stats_follow(client, staff, stored):

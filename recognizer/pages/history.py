@@ -3,32 +3,32 @@
 Pages use the admin's templates and context so staff find them beside users and groups.
 """
 
-import uuid
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import user_passes_test
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import exports
-from .forms import CorrectionForm, HistoryFilterForm
-from .selectors import Filters, prediction_get, prediction_iter, prediction_list, prediction_stats
-from .services import prediction_correct, prediction_delete
+from .. import exports
+from ..selectors import prediction_get, prediction_iter, prediction_stats
+from ..services import prediction_correct, prediction_delete
+from ..web.access import can_change, can_read_history
+from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
+from .forms import CorrectionForm
 
-PAGE_SIZE = 50
+staff_only = user_passes_test(can_change, login_url=reverse_lazy("admin:login"))
 
 
 def history_viewer(view):
-    """Open to all when ``NUMBERFIGURE_HISTORY_PUBLIC``, else to logged-in users."""
+    """Open to the users ``access.can_read_history`` lets in; others are sent to log in."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not (settings.NUMBERFIGURE_HISTORY_PUBLIC or request.user.is_authenticated):
+        if not can_read_history(request.user):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return view(request, *args, **kwargs)
 
@@ -36,53 +36,22 @@ def history_viewer(view):
 
 
 def _context(request, title: str, **extra) -> dict:
-    return {**admin.site.each_context(request), "title": title, **extra}
-
-
-def _filters(request) -> tuple[HistoryFilterForm, Filters | None]:
-    form = HistoryFilterForm(request.GET)
-    if not form.is_valid():
-        return form, None
-    data = form.cleaned_data
-    return form, Filters(digit=data["digit"], label=data["label"], source=data["source"] or None,
-                         date_from=data["date_from"], date_to=data["date_to"])
-
-
-def _cursor(value: str | None) -> uuid.UUID | None:
-    """A paging cursor: a prediction id (TimeUUID); anything else means "from the newest"."""
-    try:
-        parsed = uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-    return parsed if parsed and parsed.version == 1 else None
+    return {**admin.site.each_context(request), "title": title, "can_change": can_change(request.user), **extra}
 
 
 @require_GET
 @history_viewer
 def history_list(request):
-    form, filters = _filters(request)
-    if filters is None:
+    form = PredictionQuery(request.GET)
+    if not form.is_valid():
         return render(request, "recognizer/history/list.html",
                       _context(request, "Predictions", form=form, rows=[]), status=400)
-    before, after = _cursor(request.GET.get("before")), _cursor(request.GET.get("after"))
-    rows = prediction_list(before=before, after=after, limit=PAGE_SIZE + 1, filters=filters)
-    if after:  # came back from an older page: the extra row, if any, is on the newer side
-        has_newer, has_older, rows = len(rows) > PAGE_SIZE, True, rows[-PAGE_SIZE:]
-    else:
-        has_newer, has_older, rows = before is not None, len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    query = request.GET.copy()
-    for name in ("before", "after"):
-        query.pop(name, None)
-
-    def link(**cursor):
-        return "?" + "&".join(filter(None, [query.urlencode(), *(f"{k}={v}" for k, v in cursor.items())]))
-
+    page = prediction_page(form)
     return render(request, "recognizer/history/list.html", _context(
-        request, "Predictions", form=form, rows=rows,
-        newer_url=link(after=rows[0].id) if rows and has_newer else None,
-        older_url=link(before=rows[-1].id) if rows and has_older else None,
-        export_query=query.urlencode(),
-        can_change=request.user.is_active and request.user.is_staff,
+        request, "Predictions", form=form, rows=page.rows,
+        newer_url="?" + cursor_query(request.GET, after=page.newer) if page.newer else None,
+        older_url="?" + cursor_query(request.GET, before=page.older) if page.older else None,
+        export_query=cursor_query(request.GET),
     ))
 
 
@@ -94,7 +63,7 @@ def history_detail(request, prediction_id):
         raise Http404("No such prediction.")
     form = CorrectionForm(initial={"label": prediction.corrected_label})
     if request.method == "POST":
-        if not (request.user.is_active and request.user.is_staff):
+        if not can_change(request.user):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         form = CorrectionForm(request.POST)
         if form.is_valid():
@@ -105,12 +74,11 @@ def history_detail(request, prediction_id):
     probabilities = list(enumerate(prediction.probabilities))
     return render(request, "recognizer/history/detail.html", _context(
         request, f"Prediction {prediction.id}", prediction=prediction, form=form, probabilities=probabilities,
-        can_change=request.user.is_active and request.user.is_staff,
     ), status=400 if form.errors else 200)
 
 
 @require_POST
-@staff_member_required
+@staff_only
 def history_delete(request, prediction_id):
     prediction = prediction_get(prediction_id=prediction_id)
     if prediction is None:
@@ -134,13 +102,9 @@ def stats(request):
 @require_GET
 @history_viewer
 def export(request, fmt: str):
-    """Every matching prediction as CSV or JSON Lines, streamed page by page."""
-    _, filters = _filters(request)
-    if filters is None:
-        return HttpResponseBadRequest("Invalid filters.")
-    rows = prediction_iter(filters=filters)
+    """Every matching prediction as CSV or JSON Lines, streamed page by page; bad filters are a 400 page."""
+    rows = prediction_iter(filters=read_query(request.GET).filters())
     lines = exports.csv_lines(rows) if fmt == "csv" else exports.jsonl_lines(rows)
     response = StreamingHttpResponse(lines, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="predictions.{fmt}"'
     return response
-

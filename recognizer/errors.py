@@ -1,0 +1,52 @@
+"""The product's errors, in one place.
+
+Each says what went wrong in words meant for the person who sent the request (``message``) and
+which HTTP status fits it (``status``, given where the class is declared); ``recognizer.web.problems``
+is the one place that turns them, and the framework's own request errors, into responses.
+"""
+
+
+class RecognizerError(Exception):
+    """A refusal the client can act on; never a bug."""
+
+    status = 400
+
+    def __init_subclass__(cls, *, status: int, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status = status
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(RecognizerError, status=400):
+    """The request itself is malformed: bad JSON or base64, a missing or unknown field, bad filters."""
+
+
+class UploadTooLarge(RecognizerError, status=413):
+    """More bytes than the upload limit (``MAX_UPLOAD_MB``); refused before the bytes are read."""
+
+
+class TooManyFiles(RecognizerError, status=413):
+    """More files in one request than allowed (``MAX_FILES_PER_REQUEST``)."""
+
+
+class InvalidImage(RecognizerError, ValueError, status=422):
+    """The upload cannot become a digit (a ValueError too: for callers of ``preprocessing`` alone)."""
+
+
+class UnsupportedImage(InvalidImage, status=415):
+    """Not a raster image in an allowed format."""
+
+
+class CorruptImage(InvalidImage, status=422):
+    """In an allowed format, but truncated or corrupt."""
+
+
+class TooManyPixels(InvalidImage, status=413):
+    """More pixels than allowed (``MAX_IMAGE_MEGAPIXELS``); raised before any pixel data is decoded."""
+
+
+class NoDigitFound(InvalidImage, status=422):
+    """Decodable, but blank, uniform or only noise."""

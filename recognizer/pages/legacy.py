@@ -1,0 +1,38 @@
+"""The old Flask app's routes, kept for its clients: ``/upload3`` (its draw page's POST) and
+``/result?data=N``; its ``/upload2`` draw page is today's draw page."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ..errors import BadRequest
+from ..services import predictions_create
+from ..web.problems import REQUEST_ERRORS, problem_for
+from ..web.uploads import decode_image_text, json_fields
+
+
+@csrf_exempt  # the old app's draw page posted here without a CSRF token
+@require_POST
+def upload3(request):
+    """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``."""
+    try:
+        fields = json_fields(request.body) if request.content_type == "application/json" else request.POST
+        filedata = fields.get("filedata")
+        if filedata is None:
+            raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
+        [prediction] = predictions_create(uploads=[decode_image_text(filedata, field="filedata")], source="draw")
+    except REQUEST_ERRORS as error:
+        problem = problem_for(error)
+        return JsonResponse({"status": "error", "error": problem.message}, status=problem.status)
+    return JsonResponse({"status": "success", "data": str(prediction.digit)})
+
+
+@require_GET
+def result(request):
+    """``/result?data=N`` shows the digit N."""
+    data = request.GET.get("data", "")
+    if not (len(data) == 1 and data in "0123456789"):
+        return render(request, "recognizer/result.html", {"error": "'data' must be a single digit 0–9."},
+                      status=400)
+    return render(request, "recognizer/result.html", {"digit": int(data)})

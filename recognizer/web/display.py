@@ -1,0 +1,69 @@
+"""How a recognition or a stored prediction is shown: the API's JSON, which is also what the
+result widget (``templates/recognizer/_result.html``) is rendered from, on pages and by draw.js."""
+
+import base64
+import datetime as dt
+import uuid
+from functools import cache
+
+from django.urls import get_script_prefix, reverse
+
+from ..models import Prediction
+from ..recognition import Recognition, is_unsure
+
+
+def utc_timestamp(moment: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with exactly 3 fraction digits: 2026-11-26T09:15:02.120Z."""
+    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
+
+
+def recognition_json(recognition: Recognition | Prediction) -> dict:
+    """The model's answer: the part every answer shares (the preview is this and its input)."""
+    return {
+        "digit": recognition.digit,
+        "confidence": recognition.confidence,
+        "probabilities": list(recognition.probabilities),
+        "model_version": recognition.model_version,
+        "unsure": is_unsure(recognition.confidence),
+    }
+
+
+def preview_json(recognition: Recognition) -> dict:
+    return {**recognition_json(recognition),
+            "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode()}
+
+
+def prediction_json(prediction: Prediction, request) -> dict:
+    """One stored prediction as ``api.serializers.PredictionSerializer`` documents it. Built directly:
+    a DRF serializer instance and three URL reversals took longer than the rest of the API's answer."""
+    return {
+        **recognition_json(prediction),
+        "id": str(prediction.id),
+        "source": prediction.source,
+        "created_at": utc_timestamp(prediction.created_at),
+        "filename": prediction.filename,
+        "latency_ms": prediction.latency_ms,
+        "corrected_label": prediction.corrected_label,
+        "image_url": _url(request, "api-prediction-image", prediction.id),
+        "input_url": _url(request, "api-prediction-input", prediction.id),
+        "url": _url(request, "prediction_detail", prediction.id),
+    }
+
+
+# The result widget's template copy on the draw page, filled in by draw.js: every optional part present.
+WIDGET_TEMPLATE = {"digit": "", "confidence": 0, "probabilities": [0.0] * 10, "input_url": "", "url": "#",
+                   "unsure": True}
+
+
+_ANY_ID = uuid.UUID(int=0)
+
+
+@cache
+def _path_template(script_prefix: str, name: str) -> str:
+    """The URL path of ``name`` for a placeholder id, reversed once per script prefix."""
+    return reverse(name, args=[_ANY_ID])
+
+
+def _url(request, name: str, prediction_id: uuid.UUID) -> str:
+    path = _path_template(get_script_prefix(), name).replace(str(_ANY_ID), str(prediction_id))
+    return request.build_absolute_uri(path)

@@ -1,0 +1,40 @@
+"""Every error a request can meet, turned into what the client is told: one table for all routes.
+
+Pages show ``message`` on the page, the API answers ``{"error": message}``, the old app's routes
+``{"status": "error", "error": message}``; all with ``status``. An error not listed here is a bug
+and stays a 500.
+"""
+
+from dataclasses import dataclass
+
+from cassandra import DriverException, OperationTimedOut, RequestExecutionException
+from cassandra.cluster import NoHostAvailable
+from cassandra.cqlengine import CQLEngineException
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+
+from ..errors import RecognizerError
+
+STORAGE_ERRORS = (NoHostAvailable, OperationTimedOut, RequestExecutionException, DriverException, CQLEngineException)
+STORAGE_MESSAGE = "The prediction store (Cassandra) is not reachable right now. Please try again in a moment."
+# What a view may catch to show the problem in its own page or JSON shape; storage errors are
+# left to the middleware, which also counts them.
+REQUEST_ERRORS = (RecognizerError, SuspiciousOperation)
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: int
+    message: str
+
+
+def problem_for(error: BaseException) -> Problem | None:
+    """What to answer for ``error``, or None when it is not a refusal the client caused."""
+    if isinstance(error, RecognizerError):
+        return Problem(error.status, error.message)
+    if isinstance(error, RequestDataTooBig):  # Django refused a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Problem(413, "The request body is larger than the upload limit.")
+    if isinstance(error, SuspiciousOperation):
+        return Problem(400, str(error) or "The request was malformed.")
+    if isinstance(error, STORAGE_ERRORS):
+        return Problem(503, STORAGE_MESSAGE)
+    return None
