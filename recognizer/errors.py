@@ -50,3 +50,11 @@ class TooManyPixels(InvalidImage, status=413):
 
 class NoDigitFound(InvalidImage, status=422):
     """Decodable, but blank, uniform or only noise."""
+
+
+class IdempotencyKeyInUse(RecognizerError, status=409):
+    """Another request with the same ``Idempotency-Key`` is still being processed."""
+
+
+class IdempotencyKeyReused(RecognizerError, status=422):
+    """The ``Idempotency-Key`` was already used for a different request."""

@@ -132,8 +132,10 @@ class IdempotencyRecord(DjangoCassandraModel):
     __table_name__ = "idempotency_keys"
 
     key = columns.Text(partition_key=True)  # SHA-256 of the client's key
-    fingerprint = columns.Text(required=True)  # SHA-256 of the request body and its type
-    status = columns.SmallInt()  # None while the first request is still running
+    fingerprint = columns.Text(required=True)  # SHA-256 of the request's images and source
+    prediction_ids = columns.List(columns.TimeUUID, frozen=True)  # every attempt stores under these
+    lease = columns.DateTime()  # until when the request holding the key may still answer
+    status = columns.SmallInt()  # set with the answer
     body = columns.Text()
 
     class Meta:

@@ -73,8 +73,20 @@ def prediction_store(
     return prediction
 
 
-def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[StoredPrediction]:
-    """Recognise the uploads with the model, in one batch, and store each; a bad upload stores nothing."""
+def new_prediction_ids(count: int) -> list[uuid.UUID]:
+    """Ids for predictions made now, on random shards."""
+    now = time.time()
+    return [ids.new_prediction_id(timestamp=now, shards=settings.NUMBERFIGURE_SHARDS) for _ in range(count)]
+
+
+def predictions_create(
+    *, uploads: Sequence[ImageUpload], source: str, prediction_ids: Sequence[uuid.UUID] | None = None
+) -> list[StoredPrediction]:
+    """Recognise the uploads with the model, in one batch, and store each; a bad upload stores nothing.
+
+    ``prediction_ids`` (one per upload) store them under known ids: a retry with the same ids
+    rewrites the same rows instead of adding new ones.
+    """
     started = time.perf_counter()
     recognitions = recognize(uploads)
     latency_ms = (time.perf_counter() - started) * 1000
@@ -88,8 +100,10 @@ def predictions_create(*, uploads: Sequence[ImageUpload], source: str) -> list[S
             probabilities=recognition.probabilities,
             model_version=recognition.model_version,
             latency_ms=latency_ms,
+            prediction_id=prediction_id,
         )
-        for upload, recognition in zip(uploads, recognitions, strict=True)
+        for upload, recognition, prediction_id in zip(
+            uploads, recognitions, prediction_ids or [None] * len(uploads), strict=True)
     ]
 
 

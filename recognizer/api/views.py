@@ -21,13 +21,13 @@ from ..web import access
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
 from ..web.uploads import decode_image_text, read_body, uploads_from_files
-from . import serializers
+from . import idempotency, serializers
 
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Malformed request: bad JSON or base64, missing field.",
     413: "Too large: bytes, pixels, or number of files.",
     415: "Not an image format we read (PNG, JPEG, GIF, BMP, WebP, TIFF).",
-    422: "An image, but corrupt, or with no digit in it.",
+    422: "An image, but corrupt, or with no digit in it; or an Idempotency-Key reused for another request.",
 }.items()}
 
 
@@ -75,15 +75,26 @@ class PredictView(RecognitionView):
                 "source": {"type": "string", "enum": list(SOURCES)}}},
             "image/*": {"type": "string", "format": "binary"},
         },
-        responses={201: serializers.PredictionSerializer, **ERRORS},
+        parameters=[OpenApiParameter(
+            idempotency.HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+            description="Optional, e.g. a UUID. A retry with the same key within 24 h gets the first "
+            "answer again (header `Idempotent-Replayed: true`) and stores nothing new; the same key "
+            "with another request is a 422, and while the first request runs a retry gets 409."),
+        ],
+        responses={201: serializers.PredictionSerializer, **ERRORS,
+                   409: OpenApiResponse(description="A request with this Idempotency-Key is still running.")},
         description="One image answers with one prediction; several `image` parts answer with "
         "`{\"results\": [...]}` in the same order. A request with any bad image stores nothing.",
     )
     def post(self, request: Request) -> Response:
         uploads, source = self.read(request)
-        predictions = predictions_create(uploads=uploads, source=source)
-        results = [prediction_json(prediction, request) for prediction in predictions]
-        return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
+
+        def create(prediction_ids) -> Response:
+            predictions = predictions_create(uploads=uploads, source=source, prediction_ids=prediction_ids)
+            results = [prediction_json(prediction, request) for prediction in predictions]
+            return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
+
+        return idempotency.respond_once(request, uploads, source, create)
 
 
 class PreviewView(RecognitionView):

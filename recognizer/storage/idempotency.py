@@ -1,37 +1,42 @@
 """``Idempotency-Key`` for ``POST /api/predict`` (IETF httpapi draft "The Idempotency-Key HTTP
-Header Field"): a client that retries after a timeout gets the first answer again, and nothing new
-is stored.
+Header Field"): a client that retries gets the first answer again, and nothing is stored twice.
 
-The first request with a key *claims* it with a lightweight transaction (``IF NOT EXISTS``), so of
-two concurrent requests only one runs; the other is told to retry (409). The claim remembers a
-fingerprint of the request, so reusing a key for another request is refused (422). A successful
-answer is kept for 24 h; a failed request releases its key so it can be retried, and a claim
-whose worker died expires after a minute.
+The first request with a key *claims* it with a lightweight transaction (``IF NOT EXISTS``) and
+records the ids its predictions will be stored under. Of two concurrent requests only one runs;
+the other is told to retry (409). Reusing a key for another request is refused (422). A
+successful answer is kept for 24 h and replayed. A request that failed (or whose worker died)
+leaves its claim to the next attempt after its lease: that attempt stores under the *same* ids,
+so a write that timed out but was applied is written again, not duplicated.
 """
 
+import datetime as dt
 import hashlib
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from ..models import IdempotencyRecord
 from . import cql
 
 TTL_SECONDS = 24 * 3600
-# A claim whose request never finished (its worker was killed) frees the key after this long.
-CLAIM_SECONDS = 60
-
-
-class KeyInUse(Exception):
-    """Another request with this key is still running (409)."""
-
-
-class KeyReused(Exception):
-    """The key was already used for a different request (422)."""
+LEASE = dt.timedelta(seconds=60)  # longer than any request may take
+_EXPIRED = dt.datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
     body: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key: store under ``prediction_ids``, then ``remember`` or ``release``."""
+
+    key: str
+    fingerprint: str
+    prediction_ids: list[uuid.UUID]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -43,26 +48,42 @@ def digest(*parts: bytes | str) -> str:
     return sha.hexdigest()
 
 
-def claim(*, key: str, fingerprint: str) -> Answer | None:
-    """The answer already given for ``key``, or None once this request holds the key."""
-    hashed = digest(key)
-    table = IdempotencyRecord.column_family_name()
-    insert = f"INSERT INTO {table} (key, fingerprint) VALUES (?, ?) IF NOT EXISTS USING TTL {CLAIM_SECONDS}"
-    [row] = cql.run(cql.bind(insert, [hashed, fingerprint]))
+def claim(*, key: str, fingerprint: str, new_ids: Callable[[], list[uuid.UUID]]) -> Claim | Answer:
+    """Hold ``key`` for this request, or the answer already given to it; refuses a key in use or reused."""
+    table, hashed = IdempotencyRecord.column_family_name(), digest(key)
+    insert = (f"INSERT INTO {table} (key, fingerprint, prediction_ids, lease) VALUES (?, ?, ?, ?) "
+              f"IF NOT EXISTS USING TTL {TTL_SECONDS}")
+    ids, now = new_ids(), _now()
+    [row] = cql.run(cql.bind(insert, [hashed, fingerprint, ids, now + LEASE]))
     if row["[applied]"]:
-        return None
+        return Claim(key, fingerprint, ids)
     if row["fingerprint"] != fingerprint:
-        raise KeyReused("This Idempotency-Key was already used for a different request.")
-    if row["status"] is None:
-        raise KeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
-    return Answer(status=row["status"], body=row["body"])
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
+    if row["status"] is not None:
+        return Answer(status=row["status"], body=row["body"])
+    if row["lease"] > now:
+        raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
+    take_over = f"UPDATE {table} SET lease = ? WHERE key = ? IF lease = ?"
+    [taken] = cql.run(cql.bind(take_over, [now + LEASE, hashed, row["lease"]]))
+    if not taken["[applied]"]:
+        raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
+    return Claim(key, fingerprint, list(row["prediction_ids"]))
 
 
-def remember(*, key: str, fingerprint: str, answer: Answer) -> None:
-    table = IdempotencyRecord.column_family_name()
-    update = f"UPDATE {table} USING TTL {TTL_SECONDS} SET fingerprint = ?, status = ?, body = ? WHERE key = ?"
-    cql.run(cql.bind(update, [fingerprint, answer.status, answer.body, digest(key)]))
+def remember(claim: Claim, answer: Answer) -> None:
+    """Keep the answer for 24 h from now."""
+    update = (f"UPDATE {IdempotencyRecord.column_family_name()} USING TTL {TTL_SECONDS} "
+              "SET fingerprint = ?, prediction_ids = ?, status = ?, body = ? WHERE key = ?")
+    cql.run(cql.bind(update, [claim.fingerprint, claim.prediction_ids, answer.status, answer.body, digest(claim.key)]))
 
 
-def release(*, key: str) -> None:
-    cql.run(cql.delete(IdempotencyRecord, {"key": digest(key)}))
+def release(claim: Claim) -> None:
+    """Let the next attempt take the key over at once (it keeps the ids)."""
+    update = f"UPDATE {IdempotencyRecord.column_family_name()} SET lease = ? WHERE key = ? IF lease > ?"
+    cql.run(cql.bind(update, [_EXPIRED, digest(claim.key), _EXPIRED]))
+
+
+def _now() -> dt.datetime:
+    """Naive UTC with millisecond precision, as Cassandra keeps timestamps (so leases compare equal)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

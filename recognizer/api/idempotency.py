@@ -1,0 +1,52 @@
+"""The HTTP side of ``Idempotency-Key`` on ``POST /api/predict`` (``storage.idempotency`` keeps the keys)."""
+
+import json
+from collections.abc import Callable
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..errors import BadRequest
+from ..recognition import ImageUpload
+from ..services import new_prediction_ids
+from ..storage import idempotency
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def key_of(request: Request) -> str | None:
+    """The request's key, if it sent one: 1-255 visible ASCII characters (a UUID is a good choice)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise BadRequest(f"'{HEADER}' must be 1-{MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID.")
+    return key
+
+
+def fingerprint(uploads: list[ImageUpload], source: str) -> str:
+    """What makes two requests the same one: their images (names and bytes, in order) and source."""
+    return idempotency.digest(source, *(part for upload in uploads for part in (upload.filename or "", upload.data)))
+
+
+def respond_once(request: Request, uploads: list[ImageUpload], source: str,
+                 respond: Callable[[list | None], Response]) -> Response:
+    """``respond(ids)`` once per key: a repeated key gets the first answer back (``Idempotent-Replayed``).
+
+    Without a key, ``respond(None)`` runs as usual.
+    """
+    key = key_of(request)
+    if key is None:
+        return respond(None)
+    held = idempotency.claim(key=key, fingerprint=fingerprint(uploads, source),
+                             new_ids=lambda: new_prediction_ids(len(uploads)))
+    if isinstance(held, idempotency.Answer):
+        return Response(json.loads(held.body), status=held.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        response = respond(held.prediction_ids)
+    except BaseException:
+        idempotency.release(held)
+        raise
+    idempotency.remember(held, idempotency.Answer(response.status_code, json.dumps(response.data)))
+    return response

@@ -1,0 +1,100 @@
+"""Idempotency-Key on POST /api/predict: a retry gets the first answer, and one row exists."""
+
+import io
+import uuid
+
+import pytest
+from cassandra import WriteTimeout, WriteType
+
+from recognizer.api.idempotency import fingerprint
+from recognizer.models import Prediction
+from recognizer.recognition import ImageUpload
+from recognizer.selectors import prediction_get
+from recognizer.storage import cql, idempotency
+
+pytestmark = pytest.mark.usefixtures("cassandra")
+
+
+def rows(session, keyspace) -> int:
+    return session.execute(f"SELECT COUNT(*) FROM {keyspace}.{Prediction.__table_name__}").one()["count"]
+
+
+def post(client, *pngs: bytes, key: str | None = None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    return client.post("/api/predict", {"image": [io.BytesIO(png) for png in pngs]}, format="multipart", **headers)
+
+
+def test_a_repeated_key_returns_the_first_answer_and_stores_once(client, digit_png, cassandra, cassandra_keyspace):
+    png, label = digit_png(0)
+    key = str(uuid.uuid4())
+    first, again = post(client, png, key=key), post(client, png, key=key)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and first.json()["digit"] == label
+    assert again["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
+    assert rows(cassandra, cassandra_keyspace) == 1
+    assert post(client, png).json()["id"] != first.json()["id"]  # without a key: a new prediction
+
+
+def test_a_key_reused_for_another_request_is_refused(client, digit_png, cassandra, cassandra_keyspace):
+    key = "order-42"
+    assert post(client, digit_png(0)[0], key=key).status_code == 201
+    refused = post(client, digit_png(1)[0], key=key)
+
+    assert refused.status_code == 422
+    assert "different request" in refused.json()["error"]
+    assert rows(cassandra, cassandra_keyspace) == 1
+
+
+def test_several_images_replay_together(client, digit_png, cassandra, cassandra_keyspace):
+    pngs = [digit_png(i)[0] for i in (1, 2, 3)]
+    first, again = post(client, *pngs, key="batch-1"), post(client, *pngs, key="batch-1")
+    assert len(first.json()["results"]) == 3 and again.json() == first.json()
+    assert rows(cassandra, cassandra_keyspace) == 3
+
+
+def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
+        client, digit_png, cassandra, cassandra_keyspace, monkeypatch):
+    """Cassandra applied the batch, then the coordinator timed out: the client saw a 503 and retries."""
+    png, _ = digit_png(2)
+    real = cql.run_atomically
+
+    def applied_then_timed_out(statements):
+        real(statements)
+        raise WriteTimeout("timed out", write_type=WriteType.BATCH)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cql, "run_atomically", applied_then_timed_out)
+        failed = post(client, png, key="retry-me")
+    assert failed.status_code == 503
+    assert rows(cassandra, cassandra_keyspace) == 1  # written, though the client was told otherwise
+
+    retried = post(client, png, key="retry-me")
+    assert retried.status_code == 201
+    assert rows(cassandra, cassandra_keyspace) == 1  # the same id was written again
+    assert prediction_get(prediction_id=uuid.UUID(retried.json()["id"])) is not None
+
+
+def test_a_key_held_by_a_running_request_gets_409(client, digit_png, cassandra, cassandra_keyspace):
+    png, _ = digit_png(3)
+    running = fingerprint([ImageUpload(data=png)], "api")  # as a raw image/png body reads
+    held = idempotency.claim(key="busy", fingerprint=running, new_ids=lambda: [uuid.uuid1()])
+    assert isinstance(held, idempotency.Claim)
+
+    busy = client.post("/api/predict", png, content_type="image/png", HTTP_IDEMPOTENCY_KEY="busy")
+    assert busy.status_code == 409 and "still being processed" in busy.json()["error"]
+    assert rows(cassandra, cassandra_keyspace) == 0
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
+def test_a_malformed_key_is_a_400(client, digit_png, key, cassandra, cassandra_keyspace):
+    response = post(client, digit_png(0)[0], key=key)
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["error"]
+    assert rows(cassandra, cassandra_keyspace) == 0
+
+
+def test_the_schema_documents_the_header(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = schema["paths"]["/api/predict"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
+    assert "409" in schema["paths"]["/api/predict"]["post"]["responses"]
