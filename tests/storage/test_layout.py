@@ -27,9 +27,11 @@ def partitions_of_rows(session, keyspace) -> set:
     return {(row["bucket"], row["shard"]) for row in rows}
 
 
-def test_a_burst_of_predictions_lands_in_many_partitions(cassandra, cassandra_keyspace):
+def test_a_burst_of_predictions_posted_to_the_api_lands_in_many_partitions(cassandra, cassandra_keyspace, client,
+                                                                            digit_png):
+    png, _ = digit_png(0, size=56)
     for _ in range(300):
-        store(None, digit=random.randrange(10))
+        assert client.post("/api/predict", png, content_type="image/png").status_code == 201
     assert len(partitions_of_rows(cassandra, cassandra_keyspace)) >= 8
 
 
