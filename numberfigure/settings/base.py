@@ -5,6 +5,13 @@ from pathlib import Path
 import dj_database_url
 import environ
 from cassandra import ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
 
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -16,6 +23,29 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated variable; spaces around the items are not part of them."""
     return [item for item in env.list(name, cast=str.strip, default=default or []) if item]
+
+
+def cassandra_driver_policies() -> dict:
+    """How the driver behaves when nodes fail (README, "Nothing accepted is lost"): requests go to a
+    replica of their partition in the local datacenter; an idempotent one still unanswered after
+    CASSANDRA_SPECULATIVE_DELAY is sent to a second replica too (so a paused node does not stall
+    it); a lost node is retried after 0.5 s, doubling up to 10 s; idle connections are probed
+    every 5 s, so a dead node is noticed in seconds, not minutes."""
+    local_dc = env.str("CASSANDRA_LOCAL_DC", default="") or None  # None: the first contact point's
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
+        consistency_level=getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
+        request_timeout=env.float("CASSANDRA_REQUEST_TIMEOUT", default=5.0),
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
+            delay=env.float("CASSANDRA_SPECULATIVE_DELAY", default=0.25), max_attempts=2),
+    )
+    return {
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
+        "idle_heartbeat_interval": 5,
+        "idle_heartbeat_timeout": 5,
+    }
 
 
 def cassandra_replication() -> dict:
@@ -108,10 +138,9 @@ DATABASES = {
                 # pre-forking servers (gunicorn) connect in each worker, after the fork.
                 "lazy_connect": True,
                 "retry_connect": True,
-                "consistency": getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
                 "connect_timeout": env.float("CASSANDRA_CONNECT_TIMEOUT", default=5.0),
+                **cassandra_driver_policies(),
             },
-            "session": {"default_timeout": env.float("CASSANDRA_REQUEST_TIMEOUT", default=10.0)},
         },
     },
 }
