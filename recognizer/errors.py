@@ -58,3 +58,11 @@ class IdempotencyKeyInUse(RecognizerError, status=409):
 
 class IdempotencyKeyReused(RecognizerError, status=422):
     """The ``Idempotency-Key`` was already used for a different request."""
+
+
+class PredictionNotFound(RecognizerError, status=404):
+    """No prediction has this id (any more)."""
+
+
+class PredictionChanged(RecognizerError, status=409):
+    """A correction or delete kept losing races with other changes to the same prediction."""

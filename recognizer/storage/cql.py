@@ -41,10 +41,13 @@ def update(model: type[Model], key: dict, values: dict) -> BoundStatement:
     return bind(f"UPDATE {model.column_family_name()} SET {sets} WHERE {where}", [*values.values(), *key.values()])
 
 
-def delete(model: type[Model], key: dict) -> BoundStatement:
-    """``DELETE`` of the row or partition named by ``key``."""
+def delete(model: type[Model], key: dict, *, timestamp: int | None = None) -> BoundStatement:
+    """``DELETE`` of the row or partition named by ``key``, at a fixed write time if given."""
     where = " AND ".join(f"{name} = ?" for name in key)
-    return bind(f"DELETE FROM {model.column_family_name()} WHERE {where}", list(key.values()))
+    if timestamp is None:
+        return bind(f"DELETE FROM {model.column_family_name()} WHERE {where}", list(key.values()))
+    return bind(f"DELETE FROM {model.column_family_name()} USING TIMESTAMP ? WHERE {where}",
+                [timestamp, *key.values()])
 
 
 def select(model: type[Model], where: str, values: Sequence, *, tail: str = "", columns: str = "*") -> BoundStatement:

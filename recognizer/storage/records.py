@@ -31,6 +31,7 @@ class StoredPrediction:
     corrected_label: int | None = None
     corrected_by: str | None = None
     corrected_at: dt.datetime | None = None
+    version: int | None = None
 
     @property
     def label(self) -> int:
