@@ -66,3 +66,7 @@ class PredictionNotFound(RecognizerError, status=404):
 
 class PredictionChanged(RecognizerError, status=409):
     """A correction or delete kept losing races with other changes to the same prediction."""
+
+
+class OutboxFull(RecognizerError, status=503):
+    """Cassandra is unreachable and the local outbox has no room left."""

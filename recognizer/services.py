@@ -19,7 +19,8 @@ from . import metrics
 from .errors import PredictionChanged, PredictionNotFound
 from .models import Prediction
 from .recognition import ImageUpload, digit_of, recognize
-from .storage import cql, ids, stats, writes
+from .storage import cql, ids, outbox, stats, writes
+from .storage.cql import UNAVAILABLE
 from .storage.records import StoredPrediction, from_rows
 
 CHANGE_ATTEMPTS = 5  # a correction or delete that loses this many races in a row gives up (409)
@@ -39,6 +40,9 @@ def prediction_store(
     prediction_id: uuid.UUID | None = None,
 ) -> StoredPrediction:
     """Store one prediction that was already made (this runs no model), with its original image.
+
+    When Cassandra cannot take it (unreachable, too few replicas, timed out), it goes to the local
+    outbox (``storage.outbox``) and comes back marked ``pending``; OutboxFull when that is full.
 
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
     ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
@@ -67,10 +71,16 @@ def prediction_store(
         latency_ms=float(np.float32(latency_ms)),
     )
     first, batch, entries = writes.creation(prediction, image)
-    with metrics.cassandra_write():
-        if first:  # a large original, before anything that lists the prediction
-            cql.run_concurrently(first)
-        cql.run_atomically(batch)
+    try:
+        with metrics.cassandra_write():
+            if first:  # a large original, before anything that lists the prediction
+                cql.run_concurrently(first)
+            cql.run_atomically(batch)
+    except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
+        outbox.put(prediction, image)
+        prediction.pending = True
+        metrics.count_prediction(source, digit)
+        return prediction
     writes.listed.remember(entries, prediction.bucket)
     stats.add(stats.contribution(prediction))
     metrics.count_prediction(source, digit)

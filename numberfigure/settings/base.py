@@ -177,6 +177,10 @@ MNIST_DIR = env.str("MNIST_DIR", default="")
 NUMBERFIGURE_MAX_UPLOAD_BYTES = int(env.float("MAX_UPLOAD_MB", default=5) * 1024 * 1024)
 NUMBERFIGURE_MAX_PIXELS = int(env.float("MAX_IMAGE_MEGAPIXELS", default=40) * 1_000_000)
 NUMBERFIGURE_MAX_FILES = env.int("MAX_FILES_PER_REQUEST", default=20)
+# Predictions kept locally while Cassandra cannot take them (README, "Nothing accepted is lost").
+NUMBERFIGURE_OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
+NUMBERFIGURE_OUTBOX_MAX_ITEMS = env.int("OUTBOX_MAX_ITEMS", default=10_000)
+NUMBERFIGURE_OUTBOX_MAX_BYTES = int(env.float("OUTBOX_MAX_MB", default=256) * 1024 * 1024)
 # Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
 NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)

@@ -9,10 +9,17 @@ are marked so: the driver may then retry them and run them speculatively on a se
 from collections.abc import Iterator, Sequence
 from functools import cache
 
+from cassandra import OperationTimedOut, RequestExecutionException
+from cassandra.cluster import NoHostAvailable
 from cassandra.concurrent import execute_concurrent
+from cassandra.connection import ConnectionException
 from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
 from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
+
+# Cassandra could not do it now (no node, too few replicas, no answer in time); the statement was
+# fine and may have been applied. Not: InvalidRequest and its kin, which are bugs.
+UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException, ConnectionException)
 
 
 @cache
