@@ -8,8 +8,8 @@ from functools import cache
 
 from django.urls import get_script_prefix, reverse
 
-from ..storage.records import StoredPrediction as Prediction
 from ..recognition import Recognition, is_unsure
+from ..storage.records import StoredPrediction as Prediction
 
 
 def utc_timestamp(moment: dt.datetime | None) -> str | None:
