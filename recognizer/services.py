@@ -70,8 +70,8 @@ def prediction_store(
         model_version=model_version,
         latency_ms=float(np.float32(latency_ms)),
     )
-    first, batch, entries = writes.creation(prediction, image)
     try:
+        first, batch, entries = writes.creation(prediction, image)  # preparing statements needs a node too
         with metrics.cassandra_write():
             if first:  # a large original, before anything that lists the prediction
                 cql.run_concurrently(first)

@@ -10,6 +10,7 @@ does not resolve, as compose's ``cassandra`` while that container is down) left 
 a session, answering 500 until it restarted. Here every failure is retried, as ``NoHostAvailable``
 (which the app answers with its outbox or a 503), and a worker tries again at most every
 RETRY_SECONDS, so requests during an outage fail fast instead of each waiting for a connect.
+And checking whether the connection is registered no longer connects (``register``).
 """
 
 import logging
@@ -17,6 +18,7 @@ import time
 
 from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import connection
+from django_cassandra_engine.connection import CassandraConnection
 
 RETRY_SECONDS = 1.0
 
@@ -49,5 +51,17 @@ def handle_lazy_connect(self: connection.Connection) -> None:
         self.ready = self.session is not None
 
 
+_register = CassandraConnection.register
+
+
+def register(self: CassandraConnection) -> None:
+    """django-cassandra-engine checks whether its connection is registered with ``get_connection``,
+    which connects: after every request (``close_old_connections``), so during an outage each
+    request ended in an error. Looking the name up does not connect."""
+    if self.alias not in connection._connections:
+        _register(self)
+
+
 def install() -> None:
     connection.Connection.handle_lazy_connect = handle_lazy_connect
+    CassandraConnection.register = register
