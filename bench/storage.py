@@ -3,8 +3,9 @@
 In a keyspace of its own (``bench_storage``, dropped at the end) this writes predictions with
 synthetic timestamps, as the write path stores them (one logged batch each, ``storage.writes``):
 
-1. write cost: the same predictions stored as one LOGGED batch each, as concurrent idempotent
-   statements, and in the first (day-partitioned) layout; predictions per second and CPU per
+1. write cost: the same predictions stored as one UNLOGGED batch each (as served), one LOGGED
+   batch, concurrent idempotent statements, and in the first (day-partitioned) layout as it was
+   served (one LOGGED batch); predictions per second and CPU per
    prediction of this process and of the Cassandra node (from /proc);
 2. 1,000 predictions over 30 days, then history page 1, page 50 (20 a page) and a filtered page;
 3. the design rate: 1,000 predictions/s for ``--minutes`` simulated minutes, plus 100,000 over 30
@@ -32,6 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,12 +82,12 @@ def prediction(created: float, rng: random.Random) -> StoredPrediction:
     )
 
 
-def new_layout_batches(made: list[Prediction]) -> list:
+def new_layout_batches(made: list[StoredPrediction], *, logged: bool = False) -> list:
     batches = []
     for row in made:
         _, statements, entries = writes.creation(row, ORIGINAL)
         writes.listed.remember(entries, row.bucket)
-        batch = BatchStatement(batch_type=BatchType.LOGGED)
+        batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
         for statement in statements:
             batch.add(statement)
         batch.is_idempotent = True
@@ -93,7 +95,7 @@ def new_layout_batches(made: list[Prediction]) -> list:
     return batches
 
 
-def new_layout_statements(made: list[Prediction]) -> list:
+def new_layout_statements(made: list[StoredPrediction]) -> list:
     groups = []
     for row in made:
         _, statements, entries = writes.creation(row, ORIGINAL)
@@ -105,7 +107,7 @@ def new_layout_statements(made: list[Prediction]) -> list:
 _old_days: set = set()
 
 
-def old_layout_batches(made: list[Prediction]) -> list:
+def old_layout_batches(made: list[StoredPrediction]) -> list:
     """What the first layout's write path sent: row, image, 7 index rows, new day entries."""
     index = f"INSERT INTO {KEYSPACE}.prediction_index (key, bucket, id) VALUES (?, ?, ?)"
     batches = []
@@ -169,7 +171,8 @@ def write_cost(count: int, rng: random.Random) -> None:
     print(f"\n== write cost: {count:,} predictions per way, {IN_FLIGHT} in flight ==")
     print(f"{'way':<44}{'pred/s':>9}{'app ms':>9}{'Cass ms':>9}{'pred/CPU-s':>12}")
     ways = [
-        ("new layout, one LOGGED batch (served)", new_layout_batches),
+        ("new layout, one UNLOGGED batch (served)", new_layout_batches),
+        ("new layout, one LOGGED batch", partial(new_layout_batches, logged=True)),
         ("new layout, concurrent idempotent statements", new_layout_statements),
         ("first layout, one LOGGED batch", old_layout_batches),
     ]
@@ -212,7 +215,7 @@ def history_costs() -> dict[str, float]:
     }
 
 
-def largest_partitions(written: list[Prediction]) -> None:
+def largest_partitions(written: list[StoredPrediction]) -> None:
     print(f"\n== largest partition of each table ({len(written):,} predictions) ==")
     rows = Counter((p.bucket, p.shard) for p in written)
     index = Counter((key, p.bucket, p.shard) for p in written for key in writes.keys_of(p))
@@ -249,7 +252,7 @@ def largest_partitions(written: list[Prediction]) -> None:
               f"first layout {sizes['prediction'][0] / old_rows:,.0f} bytes")
 
 
-def spread(written: list[Prediction], *, first_layout: bool = False, ranges: int = 8) -> float:
+def spread(written: list[StoredPrediction], *, first_layout: bool = False, ranges: int = 8) -> float:
     """max/mean rows written per equal token range (of ``ranges``), from the rows' partition keys."""
     counts = Counter()
     for p in written:

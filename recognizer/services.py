@@ -75,7 +75,7 @@ def prediction_store(
         with metrics.cassandra_write():
             if first:  # a large original, before anything that lists the prediction
                 cql.run_concurrently(first)
-            cql.run_atomically(batch)
+            cql.run_batch(batch)
     except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
         outbox.put(prediction, image)
         prediction.pending = True
@@ -135,7 +135,7 @@ def prediction_correct(*, prediction: StoredPrediction, label: int | None, user:
                           corrected_at=now if label is not None else None, version=(current.version or 0) + 1)
         if _applied(writes.correction_if_unchanged(current, changed)):
             followers, entries = writes.correction_followers(current, changed)
-            cql.run_atomically(followers)
+            _apply(followers)
             writes.listed.remember(entries, changed.bucket)
             stats.add(stats.difference(stats.contribution(changed), stats.contribution(current)))
             vars(prediction).update(vars(changed))
@@ -152,7 +152,7 @@ def prediction_delete(*, prediction: StoredPrediction) -> None:
     current = prediction
     for _ in range(CHANGE_ATTEMPTS):
         if _applied(writes.deletion_if_unchanged(current)):
-            cql.run_atomically(writes.deletion_followers(current))
+            _apply(writes.deletion_followers(current))
             stats.add(stats.difference(Counter(), stats.contribution(current)))
             return
         try:
@@ -160,6 +160,18 @@ def prediction_delete(*, prediction: StoredPrediction) -> None:
         except PredictionNotFound:
             return
     raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
+
+
+def _apply(statements) -> None:
+    """What follows a change that won its transaction: idempotent (fixed write times), so repeated
+    a few times before giving up (the row then holds the change and the indexes do not yet)."""
+    for attempt in range(CHANGE_ATTEMPTS):
+        try:
+            return cql.run_batch(statements)
+        except UNAVAILABLE:
+            if attempt == CHANGE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
 
 
 def _applied(statement) -> bool:

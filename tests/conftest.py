@@ -16,7 +16,7 @@ from recognizer.models import (
     Prediction,
     StatCounter,
 )
-from recognizer.storage import stats, writes
+from recognizer.storage import outbox, stats, writes
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
 
@@ -50,6 +50,13 @@ def cassandra(cassandra_keyspace):
         session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
     writes.listed.clear()  # what the process remembers having written is gone
     return session
+
+
+@pytest.fixture(autouse=True)
+def own_outbox(settings, tmp_path, monkeypatch):
+    """Each test spools into a folder of its own, and drains it by hand (``outbox.drain()``)."""
+    settings.NUMBERFIGURE_OUTBOX_DIR = tmp_path / "outbox"
+    monkeypatch.setattr(outbox, "ensure_drainer", lambda: None)
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,7 @@ def copy_row(row: dict) -> None:
     first, batch, entries = writes.creation(prediction, original)
     if first:
         cql.run_concurrently(first)
-    cql.run_atomically(batch)
+    cql.run_batch(batch)
     writes.listed.remember(entries, bucket)
 
 

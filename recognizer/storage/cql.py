@@ -71,10 +71,17 @@ def iterate(statement: BoundStatement) -> Iterator[dict]:
     return iter(connection.get_session().execute(statement))
 
 
-def run_atomically(statements: Sequence[BoundStatement]) -> None:
-    """One logged batch: one round trip, and Cassandra's batchlog applies all of it or none, across
-    partitions and tables. Idempotent (so retried by the driver) when every statement in it is."""
-    batch = BatchStatement(batch_type=BatchType.LOGGED)
+def run_batch(statements: Sequence[BoundStatement], *, logged: bool = False) -> None:
+    """Statements for several partitions in one round trip; idempotent (so retried and speculated
+    by the driver) when every statement in it is.
+
+    UNLOGGED, the default: each partition's part is applied on its own, so a failed batch may be
+    partly applied; the app's batches are idempotent and are repeated until they succeed (outbox,
+    retries), and readers skip what is not there yet. LOGGED: Cassandra's batchlog applies all or
+    none, at the price of a batchlog write to two other nodes, which a dead node that gossip has not
+    yet marked down stalls for the whole write timeout (tests/faults, README "Data layout").
+    """
+    batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
     for statement in statements:
         batch.add(statement)
     batch.is_idempotent = all(statement.is_idempotent for statement in statements)

@@ -124,7 +124,7 @@ def _replay(path: Path) -> int:
         first, batch, entries = writes.creation(prediction, original)
         if first:
             cql.run_concurrently(first)
-        cql.run_atomically(batch)
+        cql.run_batch(batch)
         writes.listed.remember(entries, prediction.bucket)
         stats.add(stats.contribution(prediction))
         path.unlink()
@@ -132,15 +132,16 @@ def _replay(path: Path) -> int:
 
 
 def ensure_drainer() -> None:
-    """Start this process's background replay thread, once."""
+    """Start this process's background replay thread, unless it runs; it stops once the spool is empty."""
     global _drainer
     with _drainer_lock:
         if _drainer is None or not _drainer.is_alive():
-            _drainer = threading.Thread(target=_drain_forever, name="outbox-drainer", daemon=True)
+            _drainer = threading.Thread(target=_drain_until_empty, name="outbox-drainer", daemon=True)
             _drainer.start()
 
 
-def _drain_forever() -> None:
+def _drain_until_empty() -> None:
+    global _drainer
     while True:
         time.sleep(RETRY_SECONDS)
         try:
@@ -150,6 +151,10 @@ def _drain_forever() -> None:
             continue
         if replayed:
             logger.info("Outbox: %d spooled predictions stored", replayed)
+        with _drainer_lock:  # a put() after this check starts a new thread
+            if not measure().items:
+                _drainer = None
+                return
 
 
 _BYTES = {"input_png"}

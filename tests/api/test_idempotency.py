@@ -10,7 +10,7 @@ from recognizer.api.idempotency import fingerprint
 from recognizer.models import Prediction
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get
-from recognizer.storage import cql, idempotency
+from recognizer.storage import cql, idempotency, outbox
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -57,21 +57,22 @@ def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
         client, digit_png, cassandra, cassandra_keyspace, monkeypatch):
     """Cassandra applied the batch, then the coordinator timed out: the client saw a 503 and retries."""
     png, _ = digit_png(2)
-    real = cql.run_atomically
+    real = cql.run_batch
 
     def applied_then_timed_out(statements):
         real(statements)
         raise WriteTimeout("timed out", write_type=WriteType.BATCH)
 
     with monkeypatch.context() as patch:
-        patch.setattr(cql, "run_atomically", applied_then_timed_out)
+        patch.setattr(cql, "run_batch", applied_then_timed_out)
         failed = post(client, png, key="retry-me")
-    assert failed.status_code == 503
-    assert rows(cassandra, cassandra_keyspace) == 1  # written, though the client was told otherwise
+    assert failed.status_code == 202 and failed.json()["stored"] == "pending"  # kept in the outbox
+    assert rows(cassandra, cassandra_keyspace) == 1  # written, though the app could not know
 
     retried = post(client, png, key="retry-me")
-    assert retried.status_code == 201
-    assert rows(cassandra, cassandra_keyspace) == 1  # the same id was written again
+    assert retried.status_code == 202 and retried.json() == failed.json()
+    assert outbox.drain() == 1
+    assert rows(cassandra, cassandra_keyspace) == 1  # the outbox wrote the same id again
     assert prediction_get(prediction_id=uuid.UUID(retried.json()["id"])) is not None
 
 

@@ -38,7 +38,7 @@ class Nodes:
         self.count, self.port = count, port
         self.env = {**os.environ, "CASSANDRA_NODES": str(count), "CASSANDRA_LOCAL_DIR": str(STATE / name),
                     "CASSANDRA_LOCAL_PORT": str(port), "CASSANDRA_LOCAL_STORAGE_PORT": str(storage_port),
-                    "CASSANDRA_LOCAL_JMX_PORT": str(jmx_port), "CASSANDRA_HEAP": "512m", "CASSANDRA_UNSAFE": "1"}
+                    "CASSANDRA_LOCAL_JMX_PORT": str(jmx_port), "CASSANDRA_HEAP": "512m"}
         self.hosts = [f"127.0.0.{n}" for n in range(1, count + 1)]
 
     def run(self, command: str, node: int | None = None) -> None:

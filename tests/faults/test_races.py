@@ -15,8 +15,8 @@ from recognizer.storage.records import from_rows
 
 def test_racing_changes_leave_rows_indexes_and_stats_consistent(cassandra, cassandra_keyspace):
     made = [prediction_store(source=("draw", "api")[n % 2], filename=None, content_type="image/png", image=b"i",
-                             input_png=b"p", probabilities=[0.1] * n + [0.55] + [0.05] * (9 - n),
-                             model_version="v", latency_ms=1.0) for n in range(10)]
+                             input_png=b"p", probabilities=[0.1] * (n % 10) + [0.55] + [0.05] * (9 - n % 10),
+                             model_version="v", latency_ms=1.0) for n in range(30)]
     outcomes, start = Counter(), threading.Barrier(8)
 
     def race(seed: int) -> None:
@@ -28,7 +28,7 @@ def test_racing_changes_leave_rows_indexes_and_stats_consistent(cassandra, cassa
                 outcomes["already gone"] += 1
                 continue
             try:
-                if rng.random() < 0.15:
+                if rng.random() < 0.05:
                     prediction_delete(prediction=current)
                     outcomes["deleted"] += 1
                 else:

@@ -15,13 +15,14 @@ from recognizer.models import Prediction
 from recognizer.selectors import prediction_get, prediction_stats
 from recognizer.storage import cql, outbox, stats
 
+real_ensure_drainer = outbox.ensure_drainer
+
 
 @pytest.fixture
-def spool(cassandra, settings, tmp_path, monkeypatch):
-    settings.NUMBERFIGURE_OUTBOX_DIR = tmp_path / "outbox"
-    monkeypatch.setattr(outbox, "ensure_drainer", lambda: None)  # drained by hand, unless a test says so
+def spool(cassandra, settings):
+    """The test's own outbox folder (tests/conftest.py), drained by hand unless a test says so."""
     health.forget()
-    yield tmp_path / "outbox"
+    yield settings.NUMBERFIGURE_OUTBOX_DIR
     health.forget()
 
 
@@ -29,7 +30,7 @@ def down(monkeypatch, error=None):
     def refuse(statements):
         raise error or NoHostAvailable("Unable to connect to any servers", {})
 
-    monkeypatch.setattr(cql, "run_atomically", refuse)
+    monkeypatch.setattr(cql, "run_batch", refuse)
 
 
 def rows(session) -> int:
@@ -64,14 +65,14 @@ def test_a_prediction_cassandra_cannot_take_is_answered_202_and_stored_later_und
 
 def test_a_write_applied_before_its_timeout_is_replayed_without_a_duplicate(client, digit_png, spool, cassandra,
                                                                                monkeypatch):
-    real = cql.run_atomically
+    real = cql.run_batch
 
     def applied_then_timed_out(statements):
         real(statements)
         raise WriteTimeout("timed out", write_type=WriteType.BATCH)
 
     with monkeypatch.context() as patch:
-        patch.setattr(cql, "run_atomically", applied_then_timed_out)
+        patch.setattr(cql, "run_batch", applied_then_timed_out)
         assert post(client, digit_png(1)[0]).status_code == 202
     assert outbox.drain() == 1
     assert rows(cassandra) == 1
@@ -92,7 +93,7 @@ def test_replays_go_oldest_first_and_the_background_thread_drains_by_itself(clie
     assert prediction_get(prediction_id=uuid.UUID(ids[1])) is None
 
     monkeypatch.setattr(outbox, "RETRY_SECONDS", 0.1)
-    monkeypatch.undo()  # the real ensure_drainer again
+    monkeypatch.setattr(outbox, "ensure_drainer", real_ensure_drainer)
     outbox.ensure_drainer()
     deadline = time.monotonic() + 10
     while outbox.measure().items and time.monotonic() < deadline:
