@@ -191,6 +191,12 @@ def test_evaluate_model_confirms_the_card(trained, data_dir):
     assert "the figures match the model card" in printed.getvalue()
 
 
+def test_evaluate_model_confirms_the_shipped_card():
+    printed = io.StringIO()
+    call_command("evaluate_model", min_accuracy=0.995, stdout=printed)
+    assert "the figures match the model card" in printed.getvalue()
+
+
 def test_evaluate_model_fails_when_the_card_claims_more(trained, data_dir, tmp_path):
     folder, _ = trained
     for name in install.ARTIFACTS:

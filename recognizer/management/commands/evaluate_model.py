@@ -1,6 +1,7 @@
 """`manage.py evaluate_model`: recompute the installed model's figures and check them against its card."""
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             card = json.loads((model_dir / CARD_FILE).read_text())
         except (mnist.MnistError, OSError, ValueError, KeyError) as exc:
             raise CommandError(f"cannot evaluate {model_dir}: {exc}") from exc
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices
         import keras  # the training environment only; the web process never needs it
 
         from recognizer.ml.evaluation import handwriting_score
