@@ -92,7 +92,7 @@ class Command(BaseCommand):
             epochs = card["history"]["seconds"]
             self.stdout.write(
                 f"  trained on {card['train_images']:,} images in {duration(card['training_seconds'])} "
-                f"({len(epochs)} epochs, {duration(sum(epochs) / len(epochs))} each); "
+                f"({len(epochs)} epoch{'s' if len(epochs) > 1 else ''}, {duration(sum(epochs) / len(epochs))} each); "
                 f"whole run {duration(outcome.seconds)}"
             )
         else:
