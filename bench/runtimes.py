@@ -23,8 +23,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from recognizer.ml import runtime, training  # noqa: E402
-from recognizer.ml.mnist import find_data_dir, load_mnist  # noqa: E402
+from recognizer.ml import runtime  # noqa: E402
+from recognizer.ml.accuracy import score  # noqa: E402
+from recognizer.ml.export import to_tflite  # noqa: E402
+from recognizer.ml.mnist import find_data_dir, load_mnist, to_unit  # noqa: E402
 
 Runtime = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
 
@@ -42,7 +44,7 @@ def runtimes(model_dir: Path, scratch: Path) -> dict[str, Runtime]:
     spec = [tf.TensorSpec((None, 28, 28, 1), tf.float32)]
     graph = tf.function(lambda x: model(x, training=False), input_signature=spec)
     xla = tf.function(lambda x: model(x, training=False), input_signature=spec, jit_compile=True)
-    (scratch / "float32.tflite").write_bytes(training.to_tflite(model, quantize=False))
+    (scratch / "float32.tflite").write_bytes(to_tflite(model, quantize=False))
     files = {"float32": scratch / "float32.tflite", "int8": model_dir / "model.tflite"}
     lite = {litert_name(weights, n): runtime.Classifier(path, num_threads=n).predict
             for weights, path in files.items() for n in (1, 2)}
@@ -76,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
 
     _, (x_test, y_test) = load_mnist(find_data_dir(args.data))
-    images = x_test.astype(np.float32) / 255.0
+    images = to_unit(x_test)
     with tempfile.TemporaryDirectory() as scratch:
         funcs = runtimes(args.model_dir, Path(scratch))
     timings = {batch: latencies(funcs, images, batch, args.runs) for batch in (1, 32)}
@@ -91,7 +93,7 @@ def main() -> None:
         b1, b32, p = timings[1][name], timings[32][name], probs[name]
         print(f"{name + (' *' if name == SERVED else ''):22} {np.median(b1):11.3f} ms {np.percentile(b1, 99):8.3f}"
               f" {np.median(b32):13.3f} ms {np.percentile(b32, 99):8.3f}"
-              f" {(p.argmax(1) == y_test).mean():9.2%} {(p.argmax(1) == reference.argmax(1)).mean():11.2%}"
+              f" {score(p, y_test).accuracy:9.2%} {(p.argmax(1) == reference.argmax(1)).mean():11.2%}"
               f" {np.abs(p - reference).max():9.1e}")
     fastest = min(funcs, key=lambda name: np.median(timings[1][name]))
     ratio = np.median(timings[1][SERVED]) / np.median(timings[1][fastest])

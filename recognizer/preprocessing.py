@@ -338,15 +338,11 @@ def _stroke_width(a: np.ndarray) -> float:
 def _morph(a: np.ndarray, radius: float, size: int) -> np.ndarray:
     """Grey dilation (radius > 0) or erosion (< 0) with a disc, re-cropped to the
     ink and scaled back so the longer side is ``size`` px again."""
-    r, reach = abs(radius), int(np.ceil(abs(radius)))
-    p, (h, w) = np.pad(a, reach), a.shape
-    shifts = [
-        p[reach + dy : reach + dy + h, reach + dx : reach + dx + w]
-        for dy in range(-reach, reach + 1)
-        for dx in range(-reach, reach + 1)
-        if dy * dy + dx * dx <= r * r
-    ]
-    out = np.max(shifts, axis=0) if radius > 0 else np.min(shifts, axis=0)
+    reach = int(np.ceil(abs(radius)))
+    dy, dx = np.ogrid[-reach : reach + 1, -reach : reach + 1]
+    disc = dy * dy + dx * dx <= radius * radius
+    morph = ndimage.grey_dilation if radius > 0 else ndimage.grey_erosion
+    out = morph(a, footprint=disc, mode="constant", cval=0.0)  # beyond the edge is paper
     rows, cols = np.nonzero(out > 0.01)
     if not rows.size:  # eroded away entirely: keep the strokes as they were
         return a
@@ -355,9 +351,7 @@ def _morph(a: np.ndarray, radius: float, size: int) -> np.ndarray:
 
 def _centre(digit: np.ndarray) -> np.ndarray:
     """Paste into MNIST_SIZE² so the centre of mass lands on (CENTRE, CENTRE)."""
-    total = digit.sum()
-    cy = digit.sum(axis=1) @ np.arange(digit.shape[0]) / total
-    cx = digit.sum(axis=0) @ np.arange(digit.shape[1]) / total
+    cy, cx = ndimage.center_of_mass(digit)
     top, left = round(CENTRE - cy), round(CENTRE - cx)
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     ys, xs = (

@@ -1,5 +1,7 @@
-"""Machine learning for Numberfigure: the mnist_deep network, MNIST data, training and serving.
+"""Machine learning for Numberfigure: the mnist_deep network, its data, training and serving.
 
-`runtime` is the serving path and imports only numpy and LiteRT; the other modules need
-TensorFlow/Keras (requirements-train.txt) and are used by management commands only.
+`runtime` is the serving path and imports only numpy and LiteRT. `mnist` (IDX files), `accuracy` and
+`handwriting` (the non-MNIST evaluation set) need no TensorFlow either. The rest serve `manage.py
+train`, one job each: `augment`, `pipeline` (tf.data), `fitting` (with `progress`), `export` (LiteRT
+conversion), `evaluation`, `plots`, `card`, `install` (atomic), tied together by `training`.
 """

@@ -1,7 +1,7 @@
 """MNIST in its original IDX format: a strict reader, a tiny writer, and the data folder lookup.
 
-Kept free of TensorFlow and Django so it is cheap to test and to reuse (e.g. exporting users'
-corrections as IDX files later).
+Kept free of TensorFlow and Django so it is cheap to test and to reuse: `recognizer.exports` writes
+users' corrections as IDX files with `write_idx`, and `to_unit` is the one place pixels become floats.
 """
 
 import gzip
@@ -21,6 +21,7 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 REPO_DIR = Path(__file__).resolve().parents[2]
+NUM_CLASSES = 10  # the digits 0-9
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -128,6 +129,11 @@ def data_checksums(data_dir: str | Path | None) -> dict[str, str]:
         name: hashlib.sha256(_read_bytes(_idx_path(Path(data_dir), name))).hexdigest()
         for name in FILES.values()
     }
+
+
+def to_unit(images: np.ndarray) -> np.ndarray:
+    """uint8 images (white ink on black, 0-255) as the float32 values in [0, 1] the network reads."""
+    return np.asarray(images, dtype=np.float32) / 255.0
 
 
 def combine(*sources: Split | None) -> Split:

@@ -6,6 +6,7 @@ new one when `manage.py train` installs a new model (checked at most once per se
 
 import json
 import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -35,8 +36,8 @@ class Classifier:
         self.version = version
         self._content = self.model_path.read_bytes()
         self._num_threads = num_threads
-        self._lock = threading.Lock()
-        self._idle = [self._new_slot()]  # fail now, not on the first request, if the file is not a model
+        self._idle: queue.LifoQueue[_Slot] = queue.LifoQueue()
+        self._idle.put(self._new_slot())  # fail now, not on the first request, if the file is not a model
 
     @classmethod
     def from_dir(cls, model_dir: str | Path, num_threads: int = THREADS) -> "Classifier":
@@ -49,14 +50,14 @@ class Classifier:
 
     @contextmanager
     def _slot(self) -> Iterator["_Slot"]:
-        with self._lock:
-            slot = self._idle.pop() if self._idle else None
-        slot = slot or self._new_slot()
+        try:
+            slot = self._idle.get_nowait()
+        except queue.Empty:  # every interpreter is busy: this call gets a new one, kept afterwards
+            slot = self._new_slot()
         try:
             yield slot
         finally:
-            with self._lock:
-                self._idle.append(slot)
+            self._idle.put(slot)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities."""

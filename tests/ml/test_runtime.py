@@ -1,7 +1,9 @@
 """The serving path: LiteRT predictions equal the Keras model's, without TensorFlow in the process."""
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,8 @@ import keras
 import numpy as np
 import pytest
 
-from recognizer.ml import runtime, training
+from recognizer.ml import mnist, runtime
+from recognizer.ml.evaluation import LITERT_TOLERANCE
 from recognizer.ml.runtime import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +26,7 @@ SHIPPED = REPO / "mlmodel"
 def sample(mnist_test):
     """300 real test images spread over the test set, as the runtime takes them: float32 in [0, 1]."""
     images, labels = mnist_test
-    return images[::33].astype(np.float32) / 255.0, labels[::33]
+    return mnist.to_unit(images[::33]), labels[::33]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def served():
 def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test):
     """The served file has int8 weights: on all 10,000 test digits it reads what Keras reads but for
     coin flips (one, #726: Keras 0.483 for 7 vs 0.474 for 4), as accurately, with close probabilities."""
-    images, labels = mnist_test[0].astype(np.float32) / 255.0, mnist_test[1]
+    images, labels = mnist.to_unit(mnist_test[0]), mnist_test[1]
     keras_probs = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(
         images[..., None], batch_size=1000, verbose=0)
     litert_probs = served.predict(images)
@@ -43,14 +46,19 @@ def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test):
     assert all(np.sort(keras_probs[i])[-1] - np.sort(keras_probs[i])[-2] < 0.05 for i in disagree)
     np.testing.assert_allclose(litert_probs, keras_probs, atol=0.05)
     keras_accuracy, litert_accuracy = ((p.argmax(1) == labels).mean() for p in (keras_probs, litert_probs))
-    assert abs(litert_accuracy - keras_accuracy) <= training.LITERT_TOLERANCE
+    assert abs(litert_accuracy - keras_accuracy) <= LITERT_TOLERANCE
 
 
 def test_shipped_card_matches_the_shipped_files(served):
-    card = json.loads((SHIPPED / "card.json").read_text())
+    text = (SHIPPED / "card.json").read_text()
+    card = json.loads(text)
+    assert not re.search(r'"(/|[A-Za-z]:\\\\)', text)  # no path of the machine that trained it
     assert served.version == card["version"]
+    assert card["files"]["model.tflite"] == hashlib.sha256((SHIPPED / "model.tflite").read_bytes()).hexdigest()
     assert card["test_accuracy"] >= 0.995 and card["test_accuracy_litert"] >= 0.995
-    assert card["options"]["limit"] is None and card["train_images"] == 60000
+    assert card["options"]["limit"] is None
+    assert card["train_images"] + card.get("validation_images", 0) == 60000
+    assert card["non_mnist"]["images"] == 1797 and card["non_mnist"]["accuracy_litert"] >= 0.95
 
 
 def test_any_batch_size_in_any_order(served, sample):

@@ -1,19 +1,23 @@
-"""`manage.py train` smoke run, the model card, augmentation and `train --load` validation."""
+"""`manage.py train` smoke run, the model card, what train prints, `train --load` and `evaluate_model`."""
 
+import io
 import json
 import re
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from django.core.management import CommandError, call_command
 
-from recognizer.ml import mnist, training
+from recognizer.ml import fitting, install, mnist, pipeline
+from recognizer.ml.evaluation import LITERT_TOLERANCE
+from recognizer.ml.export import to_tflite
 from recognizer.ml.network import build_model
+from recognizer.ml.progress import Progress
 from recognizer.ml.runtime import Classifier
 
 PNG = b"\x89PNG\r\n\x1a\n"
+SMOKE = dict(limit=256, epochs=2, batch_size=64, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -29,69 +33,122 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("model")
-    call_command("train", limit=256, epochs=1, batch_size=64, seed=0, out=str(out), data=str(data_dir))
-    return out
+    """A smoke-trained model folder, and everything `train` printed (not a terminal: lines per epoch)."""
+    out, printed = tmp_path_factory.mktemp("model"), io.StringIO()
+    call_command("train", **SMOKE, out=str(out), data=str(data_dir), stdout=printed)
+    return out, printed.getvalue()
 
 
-def test_train_writes_a_loadable_model_litert_file_card_and_pictures(trained, data_dir):
-    assert sorted(p.name for p in trained.iterdir()) == sorted(training.ARTIFACTS)  # no temp folder left
-    model = keras.saving.load_model(trained / "model.keras", compile=False)
+def test_train_writes_a_loadable_model_litert_file_card_and_pictures(trained):
+    folder, _ = trained
+    assert sorted(p.name for p in folder.iterdir()) == sorted(install.ARTIFACTS)  # no staging folder left
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
     assert getattr(model, "optimizer", None) is None  # saved without optimizer state
-    assert (trained / "model.keras").stat().st_size < 14e6
-    assert Classifier.from_dir(trained).predict(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    assert all(layer.dtype_policy.name == "float32" for layer in model.layers)  # trained in bfloat16, saved float32
+    assert (folder / "model.keras").stat().st_size < 14e6
+    assert Classifier.from_dir(folder).predict(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
     for picture in ("training_curves.png", "confusion_matrix.png"):
-        assert (trained / picture).read_bytes().startswith(PNG)
+        assert (folder / picture).read_bytes().startswith(PNG)
 
 
-def test_the_card_describes_the_run(trained, data_dir):
-    card = json.loads((trained / "card.json").read_text())
+def test_the_card_describes_the_run_without_machine_paths(trained, data_dir):
+    folder, _ = trained
+    text = (folder / "card.json").read_text()
+    card = json.loads(text)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-[0-9a-f]{8}", card["version"])
     assert card["files"]["model.tflite"].startswith(card["version"][-8:])
     assert card["data_checksums"] == mnist.data_checksums(data_dir)
-    expected_options = {"limit": 256, "epochs": 1, "batch_size": 64, "seed": 0, "augment": True}
-    assert card["options"] | expected_options == card["options"]
-    assert card["train_images"] == 256 and card["parameters"] == 3_274_634
-    assert len(card["history"]["loss"]) == 1 and card["training_seconds"] > 0
+    assert str(data_dir) not in text and not re.search(r'"(/|[A-Za-z]:\\\\)', text)  # no absolute path
+    assert card["options"] | SMOKE | {"augment": True} == card["options"]
+    assert (card["train_images"], card["validation_images"]) == (256 - 21, 21)  # 1/12 held out
+    assert card["parameters"] == 3_274_634
+    assert len(card["history"]["val_accuracy"]) == len(card["history"]["seconds"]) == 2
+    assert 0 < sum(card["history"]["seconds"]) <= card["training_seconds"]
     confusion = np.array(card["confusion_matrix"])
     assert confusion.shape == (10, 10) and confusion.sum() == 500
     assert card["test_accuracy"] == pytest.approx(np.trace(confusion) / 500)
-    assert card["test_accuracy_litert"] == pytest.approx(card["test_accuracy"], abs=training.LITERT_TOLERANCE)
+    assert card["test_accuracy_litert"] == pytest.approx(card["test_accuracy"], abs=LITERT_TOLERANCE)
     assert set(card["per_digit_accuracy"]) == {str(d) for d in range(10)}
+    assert card["non_mnist"]["images"] == 1797 and 0.1 < card["non_mnist"]["accuracy_litert"] <= 1
+    assert set(card["non_mnist"]["per_digit_accuracy"]) == {str(d) for d in range(10)}
+
+
+def test_train_prints_a_line_per_epoch_and_one_summary_without_converter_noise(trained):
+    _, printed = trained
+    lines = printed.splitlines()
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert len(epochs) == 2 and "about" in epochs[0] and "validation accuracy" in epochs[1]
+    assert not any(noise in printed for noise in ("TensorSpec", "Saved artifact", "absl", "\r"))
+    assert re.match(r"Installed mnist_deep \d{4}-\d\d-\d\d-[0-9a-f]{8} in ", lines[2])
+    assert "MNIST test accuracy" in lines[3] and "non-MNIST handwriting" in lines[4]
+    assert re.search(r"trained on 235 images in \d+ s \(2 epochs, \d+ s each\); whole run \d+", lines[5])
+    assert len(lines) == 6
+
+
+def test_conversion_writes_nothing_to_the_terminal(capfd):
+    capfd.readouterr()
+    to_tflite(build_model())
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+def test_on_a_terminal_each_epoch_is_a_progress_bar_with_the_time_left():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(screen, epochs=3, steps=4)
+    progress.on_epoch_begin(0)
+    progress._drawn = -1e9  # draw now, whatever the clock says
+    progress.on_train_batch_end(1, {"loss": 0.5})
+    progress.on_epoch_end(0, {"loss": 0.4, "val_accuracy": 0.9})
+    bar, epoch_line = screen.getvalue().split("\r")[1:]
+    assert bar.startswith("epoch 1/3 [===============               ]  50%") and " left" in bar
+    assert epoch_line.startswith("epoch 1/3: loss 0.4000, validation accuracy 90.00%") and epoch_line.endswith("\n")
 
 
 def test_seed_makes_training_reproducible(data_dir):
-    train_data, test_data = mnist.load_mnist(data_dir)
-    options = training.Options(epochs=1, batch_size=64, limit=128, seed=3)
-    weights = [training.train(train_data, test_data, options)[0].get_weights() for _ in range(2)]
+    train_data, _ = mnist.load_mnist(data_dir)
+    fit_data, validation = pipeline.hold_out((train_data[0][:128], train_data[1][:128]))
+    options = fitting.Options(epochs=1, batch_size=64, seed=3)
+    weights = [fitting.fit(fit_data, validation, options).model.get_weights() for _ in range(2)]
     for a, b in zip(*weights, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_augmentation_keeps_shape_and_range_and_follows_the_seed():
-    images = training.to_input(mnist.load_mnist(mnist.find_data_dir())[1][0][:64])
-    seed = tf.constant([1, 2], tf.int64)
-    out = training.augment(tf.constant(images), seed).numpy()
-    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
-    assert not np.allclose(out, images)
-    np.testing.assert_array_equal(out, training.augment(tf.constant(images), seed).numpy())
+def test_the_validation_images_are_held_out_of_training():
+    images = np.zeros((120, 28, 28), np.uint8)
+    images[:, 0, 0] = np.arange(120)  # each image different
+    labels = np.arange(120, dtype=np.uint8) % 10
+    (fit_x, _), (held_x, _) = pipeline.hold_out((images, labels))
+    assert len(held_x) == 10 and len(fit_x) == 110
+    seen = {image.tobytes() for image in fit_x}
+    assert not any(image.tobytes() in seen for image in held_x)
+    np.testing.assert_array_equal(pipeline.hold_out((images, labels))[1][0], held_x)  # the same every run
 
 
 def test_load_installs_an_existing_model(trained, data_dir, tmp_path):
-    call_command("train", load=str(trained / "model.keras"), out=str(tmp_path), data=str(data_dir))
+    folder, _ = trained
+    call_command("train", load=str(folder / "model.keras"), out=str(tmp_path), data=str(data_dir),
+                 stdout=io.StringIO())
     card = json.loads((tmp_path / "card.json").read_text())
     assert card["source"] == "manage.py train --load model.keras"
-    assert card["files"]["model.tflite"] == json.loads((trained / "card.json").read_text())["files"]["model.tflite"]
+    assert card["files"]["model.tflite"] == json.loads((folder / "card.json").read_text())["files"]["model.tflite"]
     assert not (tmp_path / "training_curves.png").exists()  # no training run, no curves
 
 
-def test_load_replaces_the_current_model_and_drops_its_stale_curves(trained, data_dir):
-    before = json.loads((trained / "card.json").read_text())
-    call_command("train", load=str(trained / "model.keras"), out=str(trained), data=str(data_dir))
-    assert json.loads((trained / "card.json").read_text())["source"].endswith("--load model.keras")
-    assert not (trained / "training_curves.png").exists()
-    assert json.loads((trained / "card.json").read_text())["test_accuracy"] == before["test_accuracy"]
+def test_load_replaces_the_current_model_and_drops_its_stale_curves(trained, data_dir, tmp_path):
+    folder, _ = trained
+    for name in install.ARTIFACTS:
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    before = json.loads((tmp_path / "card.json").read_text())
+    call_command("train", load=str(folder / "model.keras"), out=str(tmp_path), data=str(data_dir),
+                 stdout=io.StringIO())
+    after = json.loads((tmp_path / "card.json").read_text())
+    assert after["source"].endswith("--load model.keras") and after["test_accuracy"] == before["test_accuracy"]
+    assert not (tmp_path / "training_curves.png").exists()
 
 
 @pytest.mark.parametrize("content", [b"not a model", b"PK\x03\x04broken zip"])
@@ -122,6 +179,33 @@ def test_train_reports_a_bad_data_folder_clearly(tmp_path):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(b"garbage!")
     with pytest.raises(CommandError, match="not an IDX file"):
         call_command("train", limit=10, epochs=1, out=str(tmp_path / "out"), data=str(tmp_path))
+
+
+def test_evaluate_model_confirms_the_card(trained, data_dir):
+    folder, _ = trained
+    printed = io.StringIO()
+    call_command("evaluate_model", model_dir=str(folder), data=str(data_dir), stdout=printed)
+    card = json.loads((folder / "card.json").read_text())
+    assert f"LiteRT (served)    accuracy {card['test_accuracy_litert']:.2%} (" in printed.getvalue()
+    assert f"non-MNIST, served  accuracy {card['non_mnist']['accuracy_litert']:.2%} (" in printed.getvalue()
+    assert "the figures match the model card" in printed.getvalue()
+
+
+def test_evaluate_model_confirms_the_shipped_card():
+    printed = io.StringIO()
+    call_command("evaluate_model", min_accuracy=0.995, stdout=printed)
+    assert "the figures match the model card" in printed.getvalue()
+
+
+def test_evaluate_model_fails_when_the_card_claims_more(trained, data_dir, tmp_path):
+    folder, _ = trained
+    for name in install.ARTIFACTS:
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    card = json.loads((tmp_path / "card.json").read_text())
+    card["non_mnist"]["accuracy_litert"] = 0.999
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CommandError, match=r"card does not hold: non_mnist accuracy_litert 99\.90% on the card"):
+        call_command("evaluate_model", model_dir=str(tmp_path), data=str(data_dir), stdout=io.StringIO())
 
 
 def test_network_has_the_mnist_deep_layers():

@@ -1,3 +1,5 @@
+"""`manage.py export_dataset DIR`: users' corrections as an MNIST-format dataset, for training elsewhere."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
