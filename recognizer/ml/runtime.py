@@ -1,10 +1,14 @@
 """Serving path: the LiteRT model, loaded once per process. Imports numpy and LiteRT only, never TensorFlow.
 
 `get_classifier()` is what the web code calls: it caches one Classifier per model folder and swaps in a
-new one when `manage.py train` installs a new model (checked at most once per second).
+new one when `manage.py train` installs a new model (checked at most once per second). The card names
+the SHA-256 of its model file: a model and a card from different installs (one replaced, the other not
+yet) are never served together, and the old model keeps serving until both are in place.
 """
 
+import hashlib
 import json
+import logging
 import os
 import queue
 import threading
@@ -21,6 +25,12 @@ RELOAD_CHECK_SECONDS = 1.0
 # bench/runtimes.py: two XNNPACK threads cut batch-1 latency by ~20% against one; more add little.
 THREADS = min(2, os.cpu_count() or 1)
 
+logger = logging.getLogger(__name__)
+
+
+class ModelMismatch(ValueError):
+    """model.tflite is not the file card.json describes (an install in progress)."""
+
 
 class Classifier:
     """Predicts digit probabilities for batches of 28x28 images in [0, 1], white ink on black.
@@ -31,10 +41,11 @@ class Classifier:
     in the CPU cache; one per thread (as before) was measurably slower at low load.
     """
 
-    def __init__(self, model_path: str | Path, version: str = "unversioned", num_threads: int = THREADS) -> None:
+    def __init__(self, model_path: str | Path, version: str = "unversioned", num_threads: int = THREADS,
+                 content: bytes | None = None) -> None:
         self.model_path = Path(model_path)
         self.version = version
-        self._content = self.model_path.read_bytes()
+        self._content = self.model_path.read_bytes() if content is None else content
         self._num_threads = num_threads
         self._idle: queue.LifoQueue[_Slot] = queue.LifoQueue()
         self._idle.put(self._new_slot())  # fail now, not on the first request, if the file is not a model
@@ -43,7 +54,11 @@ class Classifier:
     def from_dir(cls, model_dir: str | Path, num_threads: int = THREADS) -> "Classifier":
         model_dir = Path(model_dir)
         card = json.loads((model_dir / CARD_FILE).read_text())
-        return cls(model_dir / MODEL_FILE, card["version"], num_threads)
+        content = (model_dir / MODEL_FILE).read_bytes()
+        expected = card.get("files", {}).get(MODEL_FILE)
+        if expected and hashlib.sha256(content).hexdigest() != expected:
+            raise ModelMismatch(f"{model_dir / MODEL_FILE} is not the model {model_dir / CARD_FILE} describes")
+        return cls(model_dir / MODEL_FILE, card["version"], num_threads, content)
 
     def _new_slot(self) -> "_Slot":
         return _Slot(Interpreter(model_content=self._content, num_threads=self._num_threads))
@@ -105,8 +120,9 @@ def _default_model_dir() -> Path:
 def get_classifier(model_dir: str | Path | None = None) -> Classifier:
     """The process-wide Classifier for model_dir (default: settings.NUMBERFIGURE_MODEL_DIR).
 
-    Reloads when model.tflite or card.json changed; if the new files cannot be loaded yet (an install in
-    progress), it keeps serving the previous model and tries again on a later call.
+    Reloads when model.tflite or card.json changed. If the new files cannot be loaded (an install in
+    progress, or anything else wrong with them), it keeps serving the previous model, logs why, and
+    tries again on a later call; only the very first load may fail.
     """
     model_dir = Path(model_dir or _default_model_dir()).resolve()
     now = time.monotonic()
@@ -117,9 +133,11 @@ def get_classifier(model_dir: str | Path | None = None) -> Classifier:
         try:
             stamp = _stamp(model_dir)
             classifier = entry[0] if entry and entry[1] == stamp else Classifier.from_dir(model_dir)
-        except (OSError, ValueError, KeyError):
+        except Exception as error:
             if entry is None:
                 raise
+            logger.warning("Model in %s not loaded (%s: %s); still serving %s", model_dir, type(error).__name__,
+                           error, entry[0].version)
             _cache[model_dir] = (entry[0], entry[1], now)
             return entry[0]
         _cache[model_dir] = (classifier, stamp, now)

@@ -114,13 +114,50 @@ def test_get_classifier_caches_then_reloads_a_new_model(tmp_path, monkeypatch):
     assert runtime.get_classifier(tmp_path) is first  # nothing changed on disk
 
     card = json.loads((tmp_path / "card.json").read_text()) | {"version": "next"}
-    (tmp_path / "card.json").write_text(json.dumps(card))
+    (tmp_path / "card.json").write_text(json.dumps(card))  # same model file, so its checksum still holds
     os.utime(tmp_path / "card.json", ns=(1, 1))  # a different stamp even within the clock's resolution
     second = runtime.get_classifier(tmp_path)
     assert second is not first and second.version == "next"
 
     (tmp_path / "model.tflite").unlink()  # an install in progress: keep serving what we have
     assert runtime.get_classifier(tmp_path) is second
+
+
+def test_a_new_card_is_served_only_with_its_own_model_file(tmp_path, monkeypatch, caplog):
+    """An install replaces model.tflite, then card.json: whichever is read in between, the version and
+    the weights served always belong together, and the old pair serves until the new one is whole."""
+    for name in ("model.tflite", "card.json"):
+        shutil.copy(SHIPPED / name, tmp_path / name)
+    monkeypatch.setattr(runtime, "RELOAD_CHECK_SECONDS", 0.0)
+    old = runtime.get_classifier(tmp_path)
+    new_model = (SHIPPED / "model.tflite").read_bytes() + b"\0"  # other bytes: as a retrained file would be
+    card = json.loads((tmp_path / "card.json").read_text())
+    new_files = card["files"] | {"model.tflite": hashlib.sha256(new_model).hexdigest()}
+    new_card = card | {"version": "next", "files": new_files}
+
+    (tmp_path / "card.json").write_text(json.dumps(new_card))  # the card first: its model is not there yet
+    assert runtime.get_classifier(tmp_path) is old
+    assert "not the model" in caplog.text
+
+    (tmp_path / "model.tflite").write_bytes(new_model)
+    os.utime(tmp_path / "model.tflite", ns=(2, 2))
+    served = runtime.get_classifier(tmp_path)
+    assert served is not old and served.version == "next"
+
+
+def test_any_error_loading_a_new_model_keeps_the_old_one_serving(tmp_path, monkeypatch, caplog):
+    for name in ("model.tflite", "card.json"):
+        shutil.copy(SHIPPED / name, tmp_path / name)
+    monkeypatch.setattr(runtime, "RELOAD_CHECK_SECONDS", 0.0)
+    old = runtime.get_classifier(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("LiteRT could not build the interpreter")
+
+    monkeypatch.setattr(runtime, "Interpreter", broken)
+    os.utime(tmp_path / "card.json", ns=(3, 3))
+    assert runtime.get_classifier(tmp_path) is old
+    assert "LiteRT could not build the interpreter" in caplog.text
 
 
 def test_the_runtime_module_does_not_import_tensorflow():
