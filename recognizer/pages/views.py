@@ -11,6 +11,7 @@ from ..errors import BadRequest
 from ..health import cassandra_status
 from ..selectors import prediction_get
 from ..services import predictions_create
+from ..web import throttle
 from ..web.display import WIDGET_TEMPLATE, prediction_json
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import uploads_from_files
@@ -51,6 +52,7 @@ def upload(request):
     status = 200
     if request.method == "POST":
         try:
+            throttle.check(request, "predict")
             files = request.FILES.getlist("images") + request.FILES.getlist("file")
             if not files:
                 raise BadRequest("Choose one or more image files to recognise.")
