@@ -189,7 +189,7 @@ class PredictionDetailView(APIView):
 
 @extend_schema(exclude=True)
 class PredictionImageView(APIView):
-    """The original image, byte for byte, with the type its own header declares."""
+    """The stored original (without its metadata), with the type its own header declares."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
