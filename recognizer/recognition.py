@@ -33,7 +33,7 @@ class Recognition:
     input_png: bytes
     content_type: str
     model_version: str
-    original: bytes  # the upload as it is stored: upright and without metadata (EXIF, GPS, XMP, ICC, text)
+    original: bytes  # the upload as it is stored: without metadata (EXIF, GPS, XMP, ICC, text), see originals
 
     @property
     def digit(self) -> int:
