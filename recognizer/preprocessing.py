@@ -56,6 +56,9 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib
 
 # --- Decoding ----------------------------------------------------------------
 MAX_JPEG_SCANS = 64  # a progressive JPEG has ~10 (libjpeg's default script); djpeg -maxscans caps the same way
+# libjpeg holds a progressive JPEG's every DCT coefficient (2 bytes a sample) until its last scan, at any
+# output scale: 40 MP of 4:2:0 colour is 120 MB, of 4:4:4 colour 240 MB, which is refused.
+MAX_JPEG_COEFFICIENT_BYTES = 128 * 2**20
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
@@ -95,7 +98,18 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
         scans = data.count(b"\xff\xda")  # start-of-scan markers: 0xFF in coded data is always stuffed
         if scans > MAX_JPEG_SCANS:
             raise CorruptImage(f"The JPEG has {scans} scans; a valid one has at most {MAX_JPEG_SCANS}.")
+        if img.info.get("progressive") and _coefficient_bytes(img) > MAX_JPEG_COEFFICIENT_BYTES:
+            raise ImageTooLarge(f"The progressive JPEG is too large to decode: {width}×{height} pixels in full "
+                                "colour. Send it smaller, or as a baseline JPEG or PNG.")
     return img
+
+
+def _coefficient_bytes(img: Image.Image) -> float:
+    """What libjpeg allocates for a progressive JPEG: 2 bytes per sample of every component, each
+    component subsampled by its sampling factors (Pillow's ``layer``: id, horizontal, vertical, table)."""
+    factors = [(horizontal, vertical) for _, horizontal, vertical, _ in img.layer] or [(1, 1)]
+    most = max(h for h, _ in factors) * max(v for _, v in factors)
+    return 2 * img.width * img.height * sum(h * v for h, v in factors) / most
 
 
 def load_image(img: Image.Image) -> Image.Image:

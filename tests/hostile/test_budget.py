@@ -22,6 +22,8 @@ def test_no_single_input_takes_over_2_s_of_cpu_or_300_mb(images, seven, tmp_path
         "png-palette-40mp.png": images.png_palette_40mp(),
         "png-bilevel-40mp.png": images.png_bilevel_40mp(),
         "jpeg-36mp.jpg": images.big_jpeg(),
+        "progressive-jpeg-40mp.jpg": images.progressive_jpeg_40mp(2),
+        "progressive-jpeg-40mp-444.jpg": images.progressive_jpeg_40mp(0),
         "tiff-36mp.tif": images.tiff_40mp(),
         "gif-1000-frames.gif": images.many_frame_gif(),
         "photocd.webp": images.photocd_webp(seven),
