@@ -56,9 +56,12 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib
 
 # --- Decoding ----------------------------------------------------------------
 MAX_JPEG_SCANS = 64  # a progressive JPEG has ~10 (libjpeg's default script); djpeg -maxscans caps the same way
-# libjpeg holds a progressive JPEG's every DCT coefficient (2 bytes a sample) until its last scan, at any
-# output scale: 40 MP of 4:2:0 colour is 120 MB, of 4:4:4 colour 240 MB, which is refused.
-MAX_JPEG_COEFFICIENT_BYTES = 128 * 2**20
+# Memory decoding may take. Most formats take at most 4 bytes a pixel (160 MB at the 40 MP limit), but
+# libjpeg holds a progressive JPEG's every DCT coefficient until its last scan, at any output scale (40 MP
+# of 4:4:4 colour: 240 MB), and libwebp's decoder and Pillow's copies take ~16 bytes a pixel (a 1.5 KB
+# 40 MP WebP took a worker to 680 MB).
+MAX_DECODE_BYTES = 160 * 2**20
+WEBP_BYTES_PER_PIXEL = 16
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
@@ -98,18 +101,26 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
         scans = data.count(b"\xff\xda")  # start-of-scan markers: 0xFF in coded data is always stuffed
         if scans > MAX_JPEG_SCANS:
             raise CorruptImage(f"The JPEG has {scans} scans; a valid one has at most {MAX_JPEG_SCANS}.")
-        if img.info.get("progressive") and _coefficient_bytes(img) > MAX_JPEG_COEFFICIENT_BYTES:
-            raise ImageTooLarge(f"The progressive JPEG is too large to decode: {width}×{height} pixels in full "
-                                "colour. Send it smaller, or as a baseline JPEG or PNG.")
+    needed = _decode_bytes(img)
+    if needed > MAX_DECODE_BYTES:
+        kind = "progressive JPEG" if img.format in ("JPEG", "MPO") else "WebP"
+        raise ImageTooLarge(f"The image is too large to decode: {width}×{height} pixels of {kind} need about "
+                            f"{needed / 2**20:.0f} MB, the limit is {MAX_DECODE_BYTES / 2**20:.0f} MB. "
+                            "Send it smaller.")
     return img
 
 
-def _coefficient_bytes(img: Image.Image) -> float:
-    """What libjpeg allocates for a progressive JPEG: 2 bytes per sample of every component, each
-    component subsampled by its sampling factors (Pillow's ``layer``: id, horizontal, vertical, table)."""
-    factors = [(horizontal, vertical) for _, horizontal, vertical, _ in img.layer] or [(1, 1)]
-    most = max(h for h, _ in factors) * max(v for _, v in factors)
-    return 2 * img.width * img.height * sum(h * v for h, v in factors) / most
+def _decode_bytes(img: Image.Image) -> float:
+    """Memory decoding takes beyond the ≤ 4 bytes a pixel of most formats (0 for those)."""
+    if img.format == "WEBP":
+        return WEBP_BYTES_PER_PIXEL * img.width * img.height
+    if img.format in ("JPEG", "MPO") and img.info.get("progressive"):
+        # 2 bytes per sample of every component, each subsampled by its sampling factors (Pillow's
+        # ``layer``: id, horizontal, vertical, quantisation table).
+        factors = [(horizontal, vertical) for _, horizontal, vertical, _ in img.layer] or [(1, 1)]
+        most = max(h for h, _ in factors) * max(v for _, v in factors)
+        return 2 * img.width * img.height * sum(h * v for h, v in factors) / most
+    return 0
 
 
 def load_image(img: Image.Image) -> Image.Image:

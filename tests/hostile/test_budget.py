@@ -24,6 +24,8 @@ def test_no_single_input_takes_over_2_s_of_cpu_or_300_mb(images, seven, tmp_path
         "jpeg-36mp.jpg": images.big_jpeg(),
         "progressive-jpeg-40mp.jpg": images.progressive_jpeg_40mp(2),
         "progressive-jpeg-40mp-444.jpg": images.progressive_jpeg_40mp(0),
+        "webp-40mp.webp": images.webp(7900, 5000),
+        "webp-10mp.webp": images.webp(3900, 2560),
         "tiff-36mp.tif": images.tiff_40mp(),
         "gif-1000-frames.gif": images.many_frame_gif(),
         "photocd.webp": images.photocd_webp(seven),

@@ -142,7 +142,9 @@ IMAGE_CASES = [
     Case("jpeg-36mp", api_file(lambda i, s: i.big_jpeg()), 422, "no digit"),
     Case("progressive-jpeg-40mp-420", api_file(lambda i, s: i.progressive_jpeg_40mp(2)), 422, "no digit"),
     Case("progressive-jpeg-40mp-444", api_file(lambda i, s: i.progressive_jpeg_40mp(0)), 413,
-         "progressive jpeg is too large"),
+         "pixels of progressive jpeg need about 226 mb"),
+    Case("webp-40mp", api_file(lambda i, s: i.webp(7900, 5000)), 413, "pixels of webp need about 603 mb"),
+    Case("webp-10mp", api_file(lambda i, s: i.webp(3900, 2560)), 422, "no digit"),
     Case("tiff-36mp", api_file(lambda i, s: i.tiff_40mp()), 422, "no digit"),
     Case("gif-1000-frames", api_file(lambda i, s: i.many_frame_gif()), 422, "no digit"),
     # Broken files.
