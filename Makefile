@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint cassandra stop-cassandra bench clean
+.PHONY: run test test-faults lint cassandra stop-cassandra bench clean
 
 run: $(VENV)/.web cassandra
 	$(MANAGE) sync_cassandra
@@ -21,6 +21,10 @@ test: $(VENV)/.dev cassandra
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
 	$(VENV)/bin/pytest
+
+# Outages, node kills and pauses, worker kills and races (README, "Fault tests"); several minutes.
+test-faults: $(VENV)/.dev cassandra
+	$(VENV)/bin/pytest tests/faults
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -218,8 +218,8 @@ def largest_partitions(written: list[Prediction]) -> None:
     index = Counter((key, p.bucket, p.shard) for p in written for key in writes.keys_of(p))
     scopes = [(key, p) for p in written for key in writes.keys_of(p) | {ALL}]
     months = Counter(scope for scope, _ in {(key, ids.month_of(p.bucket)) for key, p in scopes})
-    buckets = Counter((scope, month) for scope, month, _, _ in {
-        (key, ids.month_of(p.bucket), p.bucket, p.shard) for key, p in scopes})
+    bucket_rows = {(key, ids.month_of(p.bucket), p.bucket) for key, p in scopes}
+    buckets = Counter((scope, month) for scope, month, _ in bucket_rows)
     (bucket, shard), most = rows.most_common(1)[0]
     counted = cql.run(cql.select(Prediction, "bucket = ? AND shard = ?", [bucket, shard], columns="COUNT(*)"))[0]
     assert counted["count"] == most, (counted, most)  # the ids' arithmetic is what Cassandra holds

@@ -65,5 +65,17 @@ class IdempotencyKeyReused(RecognizerError, status=422):
     """The ``Idempotency-Key`` was already used for a different request."""
 
 
+class PredictionNotFound(RecognizerError, status=404):
+    """No prediction has this id (any more)."""
+
+
+class PredictionChanged(RecognizerError, status=409):
+    """A correction or delete kept losing races with other changes to the same prediction."""
+
+
+class OutboxFull(RecognizerError, status=503):
+    """Cassandra is unreachable and the local outbox has no room left."""
+
+
 class RateLimited(RecognizerError, status=429):
     """More requests from one client than its rate allows (``RATE_LIMIT_*``); it may retry later."""

@@ -1,15 +1,66 @@
-"""Is the Cassandra cluster answering? Used by /healthz and the tests."""
+"""Can the service take predictions right now? What ``/healthz`` answers, cheap enough for every probe.
+
+It reads one (empty) partition at the configured consistency level, so it fails when too few
+replicas answer for the writes to succeed, not only when no node does; and it looks at the
+outbox. ``ok``: Cassandra takes writes and nothing waits. ``degraded``: predictions are accepted
+but wait in the outbox (Cassandra down, or catching up). ``unavailable``: Cassandra is down and
+the outbox is full. The answer is kept for a second per process, so probes cost one read a second.
+"""
+
+import logging
+import threading
+import time
 
 from django.db import connections
 
-PROBE = "SELECT release_version FROM system.local"
+from .models import MonthEntry
+from .storage import cql, outbox
+
+CACHE_SECONDS = 1.0
+PROBE_TIMEOUT = 2.0
+
+logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_last: tuple[float, dict] | None = None
 
 
-def cassandra_status(*, timeout: float = 3.0) -> dict:
-    """Reachability and version of the Cassandra node the app talks to; never raises."""
+def service_status() -> dict:
+    """``{"status", "outbox": {"depth", "oldest_age_seconds"}, "cassandra": {...}}``; never raises.
+
+    ``cassandra`` holds details (version, or the error) meant for logs and staff, not the public.
+    """
+    global _last
+    with _lock:
+        if _last is not None and time.monotonic() - _last[0] < CACHE_SECONDS:
+            return _last[1]
+        cassandra = cassandra_status()
+        depth = outbox.measure()
+        if depth.items:
+            outbox.ensure_drainer()  # e.g. a process started with a spool left by an earlier one
+        full = outbox.is_full(depth)
+        status = "ok" if cassandra["writable"] and not depth.items else (
+            "unavailable" if not cassandra["writable"] and full else "degraded")
+        if status != "ok":
+            logger.warning("Health: %s; cassandra %s; outbox %s", status, cassandra, depth)
+        answer = {"status": status, "outbox": {"depth": depth.items, "oldest_age_seconds": depth.oldest_age_seconds},
+                  "cassandra": cassandra}
+        _last = (time.monotonic(), answer)
+        return answer
+
+
+def cassandra_status() -> dict:
+    """Whether a read at the configured consistency succeeds, and the node's version; never raises."""
     try:
         session = connections["cassandra"].connection.session
-        row = session.execute(PROBE, timeout=timeout).one()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable", with its reason
-        return {"reachable": False, "error": f"{type(error).__name__}: {error}"}
-    return {"reachable": True, "release_version": row["release_version"]}
+        session.execute(cql.select(MonthEntry, "scope = ?", ["-healthz-"], tail="LIMIT 1"), timeout=PROBE_TIMEOUT)
+        version = session.execute("SELECT release_version FROM system.local", timeout=PROBE_TIMEOUT).one()
+    except Exception as error:  # noqa: BLE001 - any failure means "not writable now", with its reason
+        return {"writable": False, "error": f"{type(error).__name__}: {error}"}
+    return {"writable": True, "release_version": version["release_version"]}
+
+
+def forget() -> None:
+    """Drop the cached answer (tests that change what Cassandra or the outbox look like)."""
+    global _last
+    with _lock:
+        _last = None

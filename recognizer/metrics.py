@@ -27,6 +27,7 @@ from prometheus_client import (  # noqa: E402 - the folder must exist before the
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 disable_created_metrics()  # no *_created series: they double the output and multiprocess mode has none
 
@@ -109,6 +110,20 @@ def cassandra_write():
     observe_write(time.perf_counter() - started)
 
 
+class OutboxCollector:
+    """The outbox's depth and oldest age, read from its folder when scraped (shared by all workers)."""
+
+    def collect(self):
+        from .storage import outbox  # storage imports this module
+
+        depth = outbox.measure()
+        yield GaugeMetricFamily("numberfigure_outbox_predictions",
+                                "Predictions waiting in the local outbox for Cassandra.", value=depth.items)
+        yield GaugeMetricFamily("numberfigure_outbox_oldest_age_seconds",
+                                "How long the oldest prediction in the outbox has waited (0 when empty).",
+                                value=depth.oldest_age_seconds or 0.0)
+
+
 def exposition() -> tuple[bytes, str]:
     """The text /metrics serves and its content type: this process's values, or every worker's."""
     if MULTIPROC_DIR:
@@ -116,4 +131,8 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(registry) + generate_latest(_OUTBOX_REGISTRY), CONTENT_TYPE_LATEST
+
+
+_OUTBOX_REGISTRY = CollectorRegistry()
+_OUTBOX_REGISTRY.register(OutboxCollector())

@@ -50,6 +50,9 @@ class Prediction(DjangoCassandraModel):
     corrected_label = columns.TinyInt()
     corrected_by = columns.Text()
     corrected_at = columns.DateTime()
+    # Changes made since it was stored (corrections; a delete is the last). Each is a lightweight
+    # transaction on the previous value, so of two racing changes exactly one wins (storage.writes).
+    version = columns.Integer()
 
     class Meta:
         get_pk_field = "id"

@@ -10,15 +10,20 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from django.conf import settings
 
 from . import metrics
+from .errors import PredictionChanged, PredictionNotFound
 from .models import Prediction
 from .recognition import ImageUpload, digit_of, recognize
-from .storage import cql, ids, stats, writes
-from .storage.records import StoredPrediction
+from .storage import cql, ids, outbox, stats, writes
+from .storage.cql import UNAVAILABLE
+from .storage.records import StoredPrediction, from_rows
+
+CHANGE_ATTEMPTS = 5  # a correction or delete that loses this many races in a row gives up (409)
 
 
 def prediction_store(
@@ -35,6 +40,9 @@ def prediction_store(
     prediction_id: uuid.UUID | None = None,
 ) -> StoredPrediction:
     """Store one prediction that was already made (this runs no model), with its original image.
+
+    When Cassandra cannot take it (unreachable, too few replicas, timed out), it goes to the local
+    outbox (``storage.outbox``) and comes back marked ``pending``; OutboxFull when that is full.
 
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
     ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
@@ -62,11 +70,17 @@ def prediction_store(
         model_version=model_version,
         latency_ms=float(np.float32(latency_ms)),
     )
-    first, batch, entries = writes.creation(prediction, image)
-    with metrics.cassandra_write():
-        if first:  # a large original, before anything that lists the prediction
-            cql.run_concurrently(first)
-        cql.run_atomically(batch)
+    try:
+        first, batch, entries = writes.creation(prediction, image)  # preparing statements needs a node too
+        with metrics.cassandra_write():
+            if first:  # a large original, before anything that lists the prediction
+                cql.run_concurrently(first)
+            cql.run_atomically(batch)
+    except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
+        outbox.put(prediction, image)
+        prediction.pending = True
+        metrics.count_prediction(source, digit)
+        return prediction
     writes.listed.remember(entries, prediction.bucket)
     stats.add(stats.contribution(prediction))
     metrics.count_prediction(source, digit)
@@ -108,27 +122,53 @@ def predictions_create(
 
 
 def prediction_correct(*, prediction: StoredPrediction, label: int | None, user: str) -> StoredPrediction:
-    """Set the label a person says is right, or with ``label=None`` clear it."""
-    before, old_keys = stats.contribution(prediction), writes.keys_of(prediction)
-    prediction.corrected_label = label
-    prediction.corrected_by = user if label is not None else None
-    prediction.corrected_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) if label is not None else None
-    new_keys = writes.keys_of(prediction)
-    key = {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
-    correction = {name: getattr(prediction, name) for name in ("corrected_label", "corrected_by", "corrected_at")}
-    entries = writes.new_list_entries(prediction, new_keys - old_keys)
-    cql.run_atomically([
-        cql.update(Prediction, key, correction),
-        *writes.index_removals(prediction, old_keys - new_keys),
-        *writes.index_entries(prediction, new_keys - old_keys),
-        *writes.list_entries(entries),
-    ])
-    writes.listed.remember(entries, prediction.bucket)
-    stats.add(stats.difference(stats.contribution(prediction), before))
-    return prediction
+    """Set the label a person says is right, or with ``label=None`` clear it; ``prediction`` is
+    updated to what was stored.
+
+    A lightweight transaction on the row's version decides between racing changes: only the
+    winner moves the index entries and the stats; a loser reads the row again and retries.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    current = prediction
+    for _ in range(CHANGE_ATTEMPTS):
+        changed = replace(current, corrected_label=label, corrected_by=user if label is not None else None,
+                          corrected_at=now if label is not None else None, version=(current.version or 0) + 1)
+        if _applied(writes.correction_if_unchanged(current, changed)):
+            followers, entries = writes.correction_followers(current, changed)
+            cql.run_atomically(followers)
+            writes.listed.remember(entries, changed.bucket)
+            stats.add(stats.difference(stats.contribution(changed), stats.contribution(current)))
+            vars(prediction).update(vars(changed))
+            return prediction
+        current = _reread(current)
+    raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
 
 
 def prediction_delete(*, prediction: StoredPrediction) -> None:
-    """Remove a prediction, its original and its index entries, and take it out of the stats."""
-    cql.run_atomically(writes.deletion(prediction))
-    stats.add(stats.difference(Counter(), stats.contribution(prediction)))
+    """Remove a prediction, its original and its index entries, and take it out of the stats.
+
+    Deleting one that is already gone does nothing (the stats are not taken from twice).
+    """
+    current = prediction
+    for _ in range(CHANGE_ATTEMPTS):
+        if _applied(writes.deletion_if_unchanged(current)):
+            cql.run_atomically(writes.deletion_followers(current))
+            stats.add(stats.difference(Counter(), stats.contribution(current)))
+            return
+        try:
+            current = _reread(current)
+        except PredictionNotFound:
+            return
+    raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
+
+
+def _applied(statement) -> bool:
+    return cql.run(statement)[0]["[applied]"]
+
+
+def _reread(prediction: StoredPrediction) -> StoredPrediction:
+    rows = cql.run(cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?",
+                              [prediction.bucket, prediction.shard, prediction.id]))
+    if not rows:
+        raise PredictionNotFound("No such prediction: it was deleted.")
+    return from_rows(rows)[0]

@@ -5,6 +5,13 @@ from pathlib import Path
 import dj_database_url
 import environ
 from cassandra import ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
 
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -16,6 +23,29 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated variable; spaces around the items are not part of them."""
     return [item for item in env.list(name, cast=str.strip, default=default or []) if item]
+
+
+def cassandra_driver_policies() -> dict:
+    """How the driver behaves when nodes fail (README, "Nothing accepted is lost"): requests go to a
+    replica of their partition in the local datacenter; an idempotent one still unanswered after
+    CASSANDRA_SPECULATIVE_DELAY is sent to a second replica too (so a paused node does not stall
+    it); a lost node is retried after 0.5 s, doubling up to 10 s; idle connections are probed
+    every 5 s, so a dead node is noticed in seconds, not minutes."""
+    local_dc = env.str("CASSANDRA_LOCAL_DC", default="") or None  # None: the first contact point's
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
+        consistency_level=getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
+        request_timeout=env.float("CASSANDRA_REQUEST_TIMEOUT", default=5.0),
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
+            delay=env.float("CASSANDRA_SPECULATIVE_DELAY", default=0.25), max_attempts=2),
+    )
+    return {
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
+        "idle_heartbeat_interval": 5,
+        "idle_heartbeat_timeout": 5,
+    }
 
 
 def cassandra_replication() -> dict:
@@ -115,10 +145,9 @@ DATABASES = {
                 # pre-forking servers (gunicorn) connect in each worker, after the fork.
                 "lazy_connect": True,
                 "retry_connect": True,
-                "consistency": getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
                 "connect_timeout": env.float("CASSANDRA_CONNECT_TIMEOUT", default=5.0),
+                **cassandra_driver_policies(),
             },
-            "session": {"default_timeout": env.float("CASSANDRA_REQUEST_TIMEOUT", default=10.0)},
         },
     },
 }
@@ -157,6 +186,10 @@ NUMBERFIGURE_MAX_PIXELS = int(env.float("MAX_IMAGE_MEGAPIXELS", default=40) * 1_
 NUMBERFIGURE_MAX_FILES = env.int("MAX_FILES_PER_REQUEST", default=20)
 # Pixels one request may decode in all (its images' headers are read first): bounds a request's time.
 NUMBERFIGURE_MAX_REQUEST_PIXELS = int(env.float("MAX_REQUEST_MEGAPIXELS", default=100) * 1_000_000)
+# Predictions kept locally while Cassandra cannot take them (README, "Nothing accepted is lost").
+NUMBERFIGURE_OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
+NUMBERFIGURE_OUTBOX_MAX_ITEMS = env.int("OUTBOX_MAX_ITEMS", default=10_000)
+NUMBERFIGURE_OUTBOX_MAX_BYTES = int(env.float("OUTBOX_MAX_MB", default=256) * 1024 * 1024)
 # Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
 NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)

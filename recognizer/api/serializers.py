@@ -36,6 +36,10 @@ class PredictionSerializer(RecognitionSerializer):
     image_url = serializers.URLField(help_text="The original image, without its metadata (EXIF, GPS, text).")
     input_url = serializers.URLField(help_text="The 28×28 PNG the model saw.")
     url = serializers.URLField(help_text="The page showing this prediction.")
+    stored = serializers.ChoiceField(
+        choices=["yes", "pending"],
+        help_text="'pending' (with status 202) when Cassandra could not take it yet: it is kept in the "
+        "server's outbox and stored under this id as soon as Cassandra answers; until then its URLs are 404.")
 
 
 class CorrectionSerializer(serializers.Serializer):

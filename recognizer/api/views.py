@@ -77,6 +77,8 @@ class PredictView(RecognitionView):
             "with another request is a 422, and while the first request runs a retry gets 409."),
         ],
         responses={201: serializers.PredictionSerializer, **ERRORS,
+                   202: OpenApiResponse(serializers.PredictionSerializer,
+                                        description="Recognised; kept in the outbox until Cassandra answers."),
                    409: OpenApiResponse(description="A request with this Idempotency-Key is still running.")},
         description="One image answers with one prediction; several `image` parts answer with "
         "`{\"results\": [...]}` in the same order. A request with any bad image stores nothing.",
@@ -87,7 +89,8 @@ class PredictView(RecognitionView):
         def create(prediction_ids) -> Response:
             predictions = predictions_create(uploads=uploads, source=source, prediction_ids=prediction_ids)
             results = [prediction_json(prediction, request) for prediction in predictions]
-            return Response(results[0] if len(results) == 1 else {"results": results}, status=201)
+            status = 202 if any(prediction.pending for prediction in predictions) else 201
+            return Response(results[0] if len(results) == 1 else {"results": results}, status=status)
 
         return idempotency.respond_once(request, uploads, source, create)
 

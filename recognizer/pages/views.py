@@ -8,11 +8,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..errors import BadRequest
-from ..health import cassandra_status
+from ..health import service_status
 from ..selectors import prediction_get
 from ..services import predictions_create
 from ..web import throttle
-from ..web.display import WIDGET_TEMPLATE, prediction_json
+from ..web.access import can_change
+from ..web.display import WIDGET_TEMPLATE, page_result, prediction_json
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import uploads_from_files
 
@@ -24,10 +25,12 @@ def home(request):
 
 @require_GET
 def healthz(request):
-    cassandra = cassandra_status()
-    if cassandra["reachable"]:
-        return JsonResponse({"status": "ok", "cassandra": cassandra})
-    return JsonResponse({"status": "unavailable", "cassandra": cassandra}, status=503)
+    """Public: the status and the outbox depth; staff also see Cassandra's details (README, Operations)."""
+    health = service_status()
+    answer = {"status": health["status"], "outbox": health["outbox"]}
+    if can_change(request.user):
+        answer["cassandra"] = health["cassandra"]
+    return JsonResponse(answer, status=503 if health["status"] == "unavailable" else 200)
 
 
 @require_GET
@@ -57,7 +60,7 @@ def upload(request):
             if not files:
                 raise BadRequest("Choose one or more image files to recognise.")
             predictions = predictions_create(uploads=uploads_from_files(files), source="upload")
-            context["results"] = [prediction_json(p, request) for p in predictions]
+            context["results"] = [page_result(p, request) for p in predictions]
         except REQUEST_ERRORS as error:
             problem = problem_for(error)
             context["error"], status = problem.message, problem.status

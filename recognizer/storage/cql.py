@@ -9,10 +9,17 @@ are marked so: the driver may then retry them and run them speculatively on a se
 from collections.abc import Iterator, Sequence
 from functools import cache
 
+from cassandra import OperationTimedOut, RequestExecutionException
+from cassandra.cluster import NoHostAvailable
 from cassandra.concurrent import execute_concurrent
+from cassandra.connection import ConnectionException
 from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
 from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
+
+# Cassandra could not do it now (no node, too few replicas, no answer in time); the statement was
+# fine and may have been applied. Not: InvalidRequest and its kin, which are bugs.
+UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException, ConnectionException)
 
 
 @cache
@@ -41,10 +48,13 @@ def update(model: type[Model], key: dict, values: dict) -> BoundStatement:
     return bind(f"UPDATE {model.column_family_name()} SET {sets} WHERE {where}", [*values.values(), *key.values()])
 
 
-def delete(model: type[Model], key: dict) -> BoundStatement:
-    """``DELETE`` of the row or partition named by ``key``."""
+def delete(model: type[Model], key: dict, *, timestamp: int | None = None) -> BoundStatement:
+    """``DELETE`` of the row or partition named by ``key``, at a fixed write time if given."""
     where = " AND ".join(f"{name} = ?" for name in key)
-    return bind(f"DELETE FROM {model.column_family_name()} WHERE {where}", list(key.values()))
+    if timestamp is None:
+        return bind(f"DELETE FROM {model.column_family_name()} WHERE {where}", list(key.values()))
+    return bind(f"DELETE FROM {model.column_family_name()} USING TIMESTAMP ? WHERE {where}",
+                [timestamp, *key.values()])
 
 
 def select(model: type[Model], where: str, values: Sequence, *, tail: str = "", columns: str = "*") -> BoundStatement:

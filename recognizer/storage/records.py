@@ -31,6 +31,8 @@ class StoredPrediction:
     corrected_label: int | None = None
     corrected_by: str | None = None
     corrected_at: dt.datetime | None = None
+    version: int | None = None
+    pending: bool = False  # in the local outbox, not yet in Cassandra (not a column)
 
     @property
     def label(self) -> int:
@@ -39,7 +41,7 @@ class StoredPrediction:
 
     def columns(self) -> dict:
         """Its set columns, for an INSERT (unset ones are left out: no tombstones)."""
-        return {name: value for name, value in asdict(self).items() if value is not None}
+        return {name: value for name, value in asdict(self).items() if value is not None and name != "pending"}
 
 
 def from_rows(rows: list[dict]) -> list[StoredPrediction]:

@@ -87,8 +87,9 @@ def index_entries(prediction: StoredPrediction, keys: set[str], *, timestamp: in
     return [cql.insert(FilterEntry, _entry_key(prediction, key), timestamp=timestamp) for key in sorted(keys)]
 
 
-def index_removals(prediction: StoredPrediction, keys: set[str]) -> list[BoundStatement]:
-    return [cql.delete(FilterEntry, _entry_key(prediction, key)) for key in sorted(keys)]
+def index_removals(prediction: StoredPrediction, keys: set[str], *, timestamp: int | None = None
+                   ) -> list[BoundStatement]:
+    return [cql.delete(FilterEntry, _entry_key(prediction, key), timestamp=timestamp) for key in sorted(keys)]
 
 
 def _entry_key(prediction: StoredPrediction, key: str) -> dict:
@@ -124,11 +125,49 @@ def list_entries(entries: set[tuple], *, timestamp: int | None = None) -> list[B
     return statements
 
 
-def deletion(prediction: StoredPrediction) -> list[BoundStatement]:
-    """The row, its original and its index entries. List entries stay: a reader skips an empty
-    partition at the cost of one small read, and lists never shrink."""
+def change_time(prediction: StoredPrediction, version: int) -> int:
+    """The write time of what the change to ``version`` writes besides the row: after the creation
+    (``ids.write_time``) and after every earlier change, however late its statements arrive."""
+    return ids.write_time(prediction.id) + version
+
+
+def _row_key(prediction: StoredPrediction) -> dict:
+    return {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
+
+
+def correction_if_unchanged(prediction: StoredPrediction, changed: StoredPrediction) -> BoundStatement:
+    """A lightweight transaction setting ``changed``'s correction, applied only if the row still
+    exists (``digit``) at ``prediction``'s version: of two racing changes one wins."""
+    sets = "corrected_label = ?, corrected_by = ?, corrected_at = ?, version = ?"
+    where = " AND ".join(f"{name} = ?" for name in _row_key(prediction))
+    return cql.bind(f"UPDATE {Prediction.column_family_name()} SET {sets} WHERE {where} IF version = ? AND digit = ?",
+                    [changed.corrected_label, changed.corrected_by, changed.corrected_at, changed.version,
+                     *_row_key(prediction).values(), prediction.version, prediction.digit])
+
+
+def deletion_if_unchanged(prediction: StoredPrediction) -> BoundStatement:
+    """A lightweight transaction deleting the row, applied only if it is still at ``prediction``'s version."""
+    where = " AND ".join(f"{name} = ?" for name in _row_key(prediction))
+    return cql.bind(f"DELETE FROM {Prediction.column_family_name()} WHERE {where} IF version = ? AND digit = ?",
+                    [*_row_key(prediction).values(), prediction.version, prediction.digit])
+
+
+def correction_followers(before: StoredPrediction, after: StoredPrediction) -> tuple[list[BoundStatement], set]:
+    """What the winner of a correction writes next: index entries moved, new list entries."""
+    old_keys, new_keys = keys_of(before), keys_of(after)
+    at = change_time(after, after.version)
+    entries = new_list_entries(after, new_keys - old_keys)
     return [
-        cql.delete(Prediction, {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}),
-        cql.delete(OriginalChunk, {"id": prediction.id}),
-        *index_removals(prediction, keys_of(prediction)),
+        *index_removals(after, old_keys - new_keys, timestamp=at),
+        *index_entries(after, new_keys - old_keys, timestamp=at),
+        *list_entries(entries),
+    ], entries
+
+
+def deletion_followers(deleted: StoredPrediction) -> list[BoundStatement]:
+    """What the winner of a delete removes next: the original and the index entries. List entries
+    stay: a reader skips an emptied partition at the cost of one small read."""
+    return [
+        cql.delete(OriginalChunk, {"id": deleted.id}),
+        *index_removals(deleted, keys_of(deleted), timestamp=change_time(deleted, (deleted.version or 0) + 1)),
     ]

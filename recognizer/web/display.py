@@ -8,8 +8,8 @@ from functools import cache
 
 from django.urls import get_script_prefix, reverse
 
-from ..models import Prediction
 from ..recognition import Recognition, is_unsure
+from ..storage.records import StoredPrediction as Prediction
 
 
 def utc_timestamp(moment: dt.datetime | None) -> str | None:
@@ -47,7 +47,17 @@ def prediction_json(prediction: Prediction, request) -> dict:
         "image_url": _url(request, "api-prediction-image", prediction.id),
         "input_url": _url(request, "api-prediction-input", prediction.id),
         "url": _url(request, "prediction_detail", prediction.id),
+        "stored": "pending" if prediction.pending else "yes",
     }
+
+
+def page_result(prediction: Prediction, request) -> dict:
+    """What the result widget shows for a prediction just made: while it waits in the outbox its
+    stored copies do not exist yet, so the input is inlined and there is no link."""
+    result = prediction_json(prediction, request)
+    if prediction.pending:
+        result.update(input_url="data:image/png;base64," + base64.b64encode(prediction.input_png).decode(), url=None)
+    return result
 
 
 # The result widget's template copy on the draw page, filled in by draw.js: every optional part present.

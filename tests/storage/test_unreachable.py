@@ -13,9 +13,9 @@ DOWN = {**os.environ, "CASSANDRA_PORT": "1", "CASSANDRA_CONNECT_TIMEOUT": "2",
         "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local"}
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=DOWN, capture_output=True, text=True,
-                          timeout=timeout)
+def run(*args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**DOWN, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def test_manage_check_passes_without_cassandra():
@@ -53,9 +53,14 @@ print(json.dumps({"status": response.status_code, "body": response.json()}))
 """
 
 
-def test_health_check_reports_cassandra_unreachable():
-    result = run("-c", HEALTH)
+def test_health_check_reports_degraded_while_the_outbox_takes_predictions(tmp_path):
+    result = run("-c", HEALTH, env={"OUTBOX_DIR": str(tmp_path)})
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer["status"] == 503
-    assert answer["body"]["cassandra"]["reachable"] is False
-    assert "NoHostAvailable" in answer["body"]["cassandra"]["error"]
+    assert answer == {"status": 200, "body": {"status": "degraded", "outbox": {"depth": 0, "oldest_age_seconds": None}}}
+    assert "NoHostAvailable" in result.stderr  # the reason, for the operator's logs
+
+
+def test_health_check_is_unavailable_when_the_outbox_is_full_too(tmp_path):
+    result = run("-c", HEALTH, env={"OUTBOX_DIR": str(tmp_path), "OUTBOX_MAX_ITEMS": "0"})
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 503 and answer["body"]["status"] == "unavailable"

@@ -1,0 +1,53 @@
+"""The product under faults: gunicorn with the repo's config against real Cassandra nodes (started by
+scripts/cassandra in folders and on ports of their own) that are stopped, killed and paused.
+``make test-faults`` runs this folder; the helpers are in ``fault_harness``.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the test modules import fault_harness
+
+from fault_harness import Nodes, Server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """Three nodes on 127.0.0.1-3, a keyspace with replication factor 3, read and written at QUORUM."""
+    nodes = Nodes(3, "cluster", 9142, 7100, 7300)
+    nodes.run("start")
+    yield nodes
+    nodes.run("stop")
+
+
+@pytest.fixture(scope="session")
+def single():
+    """One node, the whole store: when it stops, nothing can be written."""
+    nodes = Nodes(1, "single", 9242, 7200, 7400)
+    nodes.run("start")
+    yield nodes
+    nodes.run("stop")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """``server(nodes, **options)``: a started gunicorn, stopped after the test."""
+    started = []
+
+    def start(nodes: Nodes, **options) -> Server:
+        made = Server(nodes, tmp_path / f"server{len(started)}", **options)
+        started.append(made)
+        made.wait_until_serving()
+        return made
+
+    yield start
+    for made in started:
+        made.stop()
+
+
+@pytest.fixture(scope="session")
+def pngs(digit_png):
+    """Twenty different MNIST digits as browser-canvas-like PNGs."""
+    return [digit_png(index, size=112)[0] for index in range(20)]

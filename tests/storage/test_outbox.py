@@ -1,0 +1,134 @@
+"""The outbox: when Cassandra cannot take a prediction, the person still gets it, and it is stored
+under the same id, once, when Cassandra answers again."""
+
+import io
+import time
+import uuid
+
+import pytest
+from cassandra import WriteTimeout, WriteType
+from cassandra.cluster import NoHostAvailable
+from django.core.management import call_command
+
+from recognizer import health
+from recognizer.models import Prediction
+from recognizer.selectors import prediction_get, prediction_stats
+from recognizer.storage import cql, outbox, stats
+
+
+@pytest.fixture
+def spool(cassandra, settings, tmp_path, monkeypatch):
+    settings.NUMBERFIGURE_OUTBOX_DIR = tmp_path / "outbox"
+    monkeypatch.setattr(outbox, "ensure_drainer", lambda: None)  # drained by hand, unless a test says so
+    health.forget()
+    yield tmp_path / "outbox"
+    health.forget()
+
+
+def down(monkeypatch, error=None):
+    def refuse(statements):
+        raise error or NoHostAvailable("Unable to connect to any servers", {})
+
+    monkeypatch.setattr(cql, "run_atomically", refuse)
+
+
+def rows(session) -> int:
+    return session.execute(f"SELECT COUNT(*) FROM {Prediction.column_family_name()}").one()["count"]
+
+
+def post(client, png):
+    return client.post("/api/predict", {"image": io.BytesIO(png)}, format="multipart")
+
+
+def test_a_prediction_cassandra_cannot_take_is_answered_202_and_stored_later_under_its_id(
+        client, digit_png, spool, cassandra, monkeypatch):
+    png, label = digit_png(0)
+    with monkeypatch.context() as patch:
+        down(patch)
+        answer = post(client, png)
+        assert answer.status_code == 202, answer.content
+        body = answer.json()
+        assert (body["stored"], body["digit"]) == ("pending", label)
+        assert len(list(spool.glob("*.json"))) == 1
+        assert client.get(f"/api/predictions/{body['id']}").status_code == 404
+        assert client.get("/healthz").json()["status"] == "degraded"
+
+    assert outbox.drain() == 1
+    stored = prediction_get(prediction_id=uuid.UUID(body["id"]))
+    assert (stored.digit, stored.source, stored.image_size) == (label, "api", len(png))
+    assert client.get(body["image_url"]).content == png
+    assert list(spool.glob("*.json")) == []
+    stats.flush()
+    assert prediction_stats().total == 1
+
+
+def test_a_write_applied_before_its_timeout_is_replayed_without_a_duplicate(client, digit_png, spool, cassandra,
+                                                                               monkeypatch):
+    real = cql.run_atomically
+
+    def applied_then_timed_out(statements):
+        real(statements)
+        raise WriteTimeout("timed out", write_type=WriteType.BATCH)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cql, "run_atomically", applied_then_timed_out)
+        assert post(client, digit_png(1)[0]).status_code == 202
+    assert outbox.drain() == 1
+    assert rows(cassandra) == 1
+    stats.flush()
+    assert prediction_stats().total == 1  # counted once: by the replay
+
+
+def test_replays_go_oldest_first_and_the_background_thread_drains_by_itself(client, digit_png, spool, cassandra,
+                                                                             monkeypatch):
+    ids = []
+    with monkeypatch.context() as patch:
+        down(patch)
+        for index in (2, 3, 4):
+            ids.append(post(client, digit_png(index)[0]).json()["id"])
+            time.sleep(0.01)
+    assert outbox.drain(limit=1) == 1
+    assert prediction_get(prediction_id=uuid.UUID(ids[0])) is not None
+    assert prediction_get(prediction_id=uuid.UUID(ids[1])) is None
+
+    monkeypatch.setattr(outbox, "RETRY_SECONDS", 0.1)
+    monkeypatch.undo()  # the real ensure_drainer again
+    outbox.ensure_drainer()
+    deadline = time.monotonic() + 10
+    while outbox.measure().items and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(prediction_get(prediction_id=uuid.UUID(i)) for i in ids)
+
+
+def test_a_full_outbox_is_a_clear_503_and_keeps_nothing_more(client, digit_png, spool, settings, monkeypatch):
+    settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS = 1
+    down(monkeypatch)
+    assert post(client, digit_png(5)[0]).status_code == 202
+    refused = post(client, digit_png(6)[0])
+    assert refused.status_code == 503 and "queue is full" in refused.json()["error"]
+    assert len(list(spool.glob("*.json"))) == 1
+
+
+def test_the_upload_page_shows_a_spooled_result_and_drain_outbox_stores_it(client, digit_png, spool, cassandra,
+                                                                            monkeypatch):
+    png, label = digit_png(7)
+    with monkeypatch.context() as patch:
+        down(patch)
+        page = client.post("/upload", {"images": io.BytesIO(png)})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="pending"' in html and "data:image/png;base64," in html
+
+    out = io.StringIO()
+    call_command("drain_outbox", stdout=out, stderr=io.StringIO())
+    assert "Stored 1 predictions; 0 still waiting" in out.getvalue()
+    assert rows(cassandra) == 1
+
+
+def test_metrics_give_the_outbox_depth(client, digit_png, spool, monkeypatch, settings):
+    settings.NUMBERFIGURE_METRICS_ALLOWED_IPS = []
+    down(monkeypatch)
+    post(client, digit_png(8)[0])
+    text = client.get("/metrics").content.decode()
+    assert "numberfigure_outbox_predictions 1.0" in text
+    assert "numberfigure_outbox_oldest_age_seconds" in text
