@@ -17,6 +17,7 @@ run: $(VENV)/.web cassandra
 
 test: $(VENV)/.dev cassandra
 	scripts/require chromium >/dev/null
+	scripts/require nginx >/dev/null
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
 	$(VENV)/bin/pytest

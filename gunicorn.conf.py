@@ -11,11 +11,14 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # consecutive requests to different threads, which made one request at a time ~1.5 ms slower
 # (bench/api.py: p50 8.1-9.3 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-worker_class = "gthread"  # with one thread still keeps connections alive, unlike "sync"
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Sync workers, so that `timeout` is a real per-request deadline: a sync worker tells the master it is
+# alive only between requests, so one busy for longer than `timeout` is killed (and replaced). A gthread
+# worker's main thread keeps telling it while a request runs for ever. Sync workers read one request at a
+# time and keep no connection alive: they belong behind a buffering proxy (nginx, deploy/nginx/), which
+# holds slow clients and idle keep-alive connections instead of them.
+worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")  # "-": stdout; the app logs its JSON lines to stderr
 errorlog = "-"

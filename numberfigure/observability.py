@@ -79,10 +79,8 @@ def _allowed_networks(spec: tuple[str, ...]) -> tuple:
 
 
 def client_allowed(remote_addr: str) -> bool:
-    """METRICS_ALLOWED_IPS (addresses or networks) empty: everyone; otherwise only those."""
+    """Only the addresses or networks METRICS_ALLOWED_IPS lists; empty: nobody."""
     spec = tuple(settings.NUMBERFIGURE_METRICS_ALLOWED_IPS)
-    if not spec:
-        return True
     try:
         address = ipaddress.ip_address(remote_addr)
     except ValueError:

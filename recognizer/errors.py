@@ -5,6 +5,8 @@ which HTTP status fits it (``status``, given where the class is declared); ``rec
 is the one place that turns them, and the framework's own request errors, into responses.
 """
 
+from django.core.exceptions import SuspiciousOperation
+
 
 class RecognizerError(Exception):
     """A refusal the client can act on; never a bug."""
@@ -24,11 +26,14 @@ class BadRequest(RecognizerError, status=400):
     """The request itself is malformed: bad JSON or base64, a missing or unknown field, bad filters."""
 
 
-class UploadTooLarge(RecognizerError, status=413):
-    """More bytes than the upload limit (``MAX_UPLOAD_MB``); refused before the bytes are read."""
+class UploadTooLarge(RecognizerError, SuspiciousOperation, status=413):
+    """More bytes than the upload limit (``MAX_UPLOAD_MB``); refused before the bytes are read.
+
+    Also a SuspiciousOperation (as all refusals the upload handler raises): met outside a view, e.g.
+    when the CSRF check reads a form, Django answers it through ``handler400``, which maps it too."""
 
 
-class TooManyFiles(RecognizerError, status=413):
+class TooManyFiles(RecognizerError, SuspiciousOperation, status=413):
     """More files in one request than allowed (``MAX_FILES_PER_REQUEST``)."""
 
 
@@ -70,3 +75,7 @@ class PredictionChanged(RecognizerError, status=409):
 
 class OutboxFull(RecognizerError, status=503):
     """Cassandra is unreachable and the local outbox has no room left."""
+
+
+class RateLimited(RecognizerError, status=429):
+    """More requests from one client than its rate allows (``RATE_LIMIT_*``); it may retry later."""

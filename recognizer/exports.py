@@ -20,8 +20,9 @@ COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "pro
            "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
 
 
-def row(prediction: Prediction) -> dict:
-    """One prediction as plain data; the 28×28 input as base64 PNG so the export can be trained on."""
+def row(prediction: Prediction, *, with_corrector: bool = True) -> dict:
+    """One prediction as plain data; the 28×28 input as base64 PNG so the export can be trained on.
+    Who corrected it (a staff user name) only ``with_corrector``: the history may be public."""
     return {
         "id": str(prediction.id),
         "created_at": utc_timestamp(prediction.created_at),
@@ -33,31 +34,35 @@ def row(prediction: Prediction) -> dict:
         "model_version": prediction.model_version,
         "latency_ms": round(prediction.latency_ms, 3),
         "corrected_label": prediction.corrected_label,
-        "corrected_by": prediction.corrected_by,
+        "corrected_by": prediction.corrected_by if with_corrector else None,
         "corrected_at": utc_timestamp(prediction.corrected_at),
         "input_png": base64.b64encode(prediction.input_png).decode(),
     }
 
 
-def csv_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
+def csv_lines(predictions: Iterable[Prediction], *, with_corrector: bool = True) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
     for prediction in predictions:
-        values = row(prediction)
+        values = row(prediction, with_corrector=with_corrector)
         values["probabilities"] = " ".join(map(str, values["probabilities"]))
-        if (values["filename"] or "").startswith(FORMULA_STARTS):  # a client's file name, not a formula
-            values["filename"] = "'" + values["filename"]
-        writer.writerow(values)
+        writer.writerow({name: _not_a_formula(value) for name, value in values.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
 
 
-def jsonl_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
+def _not_a_formula(value):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice);
+    every text cell, since any may hold a client's words (a file name, a model version, a user name)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def jsonl_lines(predictions: Iterable[Prediction], *, with_corrector: bool = True) -> Iterator[str]:
     for prediction in predictions:
-        yield json.dumps(row(prediction)) + "\n"
+        yield json.dumps(row(prediction, with_corrector=with_corrector)) + "\n"
 
 
 def input_array(prediction: Prediction) -> np.ndarray:

@@ -21,7 +21,7 @@ import struct
 import zlib
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 from scipy import ndimage
 
 from .errors import CorruptImage, NoDigitFound, UnsupportedImage
@@ -55,24 +55,41 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib
 
 
 # --- Decoding ----------------------------------------------------------------
+MAX_JPEG_SCANS = 64  # a progressive JPEG has ~10 (libjpeg's default script); djpeg -maxscans caps the same way
+# Memory decoding may take. Most formats take at most 4 bytes a pixel (160 MB at the 40 MP limit), but
+# libjpeg holds a progressive JPEG's every DCT coefficient until its last scan, at any output scale (40 MP
+# of 4:4:4 colour: 240 MB), and libwebp's decoder and Pillow's copies take ~16 bytes a pixel (a 1.5 KB
+# 40 MP WebP took a worker to 680 MB).
+MAX_DECODE_BYTES = 160 * 2**20
+WEBP_BYTES_PER_PIXEL = 16
+
+
 def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
     """Decode untrusted bytes into an upright image in mode ``L`` or ``RGB``.
 
-    Only the header is read before the size check, so a small file claiming huge
-    dimensions (a decompression bomb) is refused without allocating its pixels.
-    Pillow's own bomb guard counts too: the limit is at most Image.MAX_IMAGE_PIXELS.
-    Only the first frame/page is decoded; a JPEG more than twice WORK_SIZE is
-    decoded at reduced scale (never below WORK_SIZE), which is all to_mnist uses.
+    ``open_image`` checks the header first; ``load_image`` then decodes the first frame/page at
+    most about twice WORK_SIZE big (which is all to_mnist uses), so memory and time stay bounded
+    by the pixel limit whatever the file claims.
+    """
+    return load_image(open_image(data, max_pixels=max_pixels))
+
+
+def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Open untrusted bytes as one of ALLOWED_FORMATS, reading only the header (no pixel yet).
+
+    A small file claiming huge dimensions (a decompression bomb) is refused without allocating
+    its pixels; Pillow's own bomb guard counts too: the limit is at most Image.MAX_IMAGE_PIXELS.
+    A JPEG with more scans than MAX_JPEG_SCANS is refused: libjpeg walks the whole image once per
+    progressive scan, so a small file repeating its last scan could hold a worker for minutes.
     """
     if Image.MAX_IMAGE_PIXELS:  # never decode what Pillow itself warns about
         max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
-    too_large = f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels."
     if not data:
         raise UnsupportedImage(NOT_AN_IMAGE)
     try:
         img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(too_large) from None
+        raise ImageTooLarge(f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels.") from None
     except _DECODE_ERRORS:  # includes UnidentifiedImageError (SVG, PDF, text...)
         raise UnsupportedImage(NOT_AN_IMAGE) from None
     width, height = img.size
@@ -80,19 +97,82 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(
             f"The image is too large: {width}×{height} pixels, the limit is {max_pixels / 1e6:g} megapixels."
         )
+    if img.format in ("JPEG", "MPO"):
+        scans = data.count(b"\xff\xda")  # start-of-scan markers: 0xFF in coded data is always stuffed
+        if scans > MAX_JPEG_SCANS:
+            raise CorruptImage(f"The JPEG has {scans} scans; a valid one has at most {MAX_JPEG_SCANS}.")
+    needed = _decode_bytes(img)
+    if needed > MAX_DECODE_BYTES:
+        kind = "progressive JPEG" if img.format in ("JPEG", "MPO") else "WebP"
+        raise ImageTooLarge(f"The image is too large to decode: {width}×{height} pixels of {kind} need about "
+                            f"{needed / 2**20:.0f} MB, the limit is {MAX_DECODE_BYTES / 2**20:.0f} MB. "
+                            "Send it smaller.")
+    return img
+
+
+def _decode_bytes(img: Image.Image) -> float:
+    """Memory decoding takes beyond the ≤ 4 bytes a pixel of most formats (0 for those)."""
+    if img.format == "WEBP":
+        return WEBP_BYTES_PER_PIXEL * img.width * img.height
+    if img.format in ("JPEG", "MPO") and img.info.get("progressive"):
+        # 2 bytes per sample of every component, each subsampled by its sampling factors (Pillow's
+        # ``layer``: id, horizontal, vertical, quantisation table).
+        factors = [(horizontal, vertical) for _, horizontal, vertical, _ in img.layer] or [(1, 1)]
+        most = max(h for h, _ in factors) * max(v for _, v in factors)
+        return 2 * img.width * img.height * sum(h * v for h, v in factors) / most
+    return 0
+
+
+def load_image(img: Image.Image) -> Image.Image:
+    """Decode an ``open_image`` result: first frame/page, reduced, upright, flattened (``L``/``RGB``).
+
+    A JPEG more than twice WORK_SIZE is decoded at reduced scale by libjpeg (never below WORK_SIZE);
+    any other big image is reduced right after decoding, in its own mode, before anything converts
+    it (to RGBA, to floats), so those copies are of at most ~4 megapixels.
+    """
+    width, height = img.size
     if img.format in ("JPEG", "MPO") and max(width, height) > 2 * WORK_SIZE:
-        # libjpeg can decode at 1/2, 1/4 or 1/8 scale, far faster and smaller;
-        # to_mnist works at WORK_SIZE anyway, and the result stays at least that big.
+        # libjpeg can decode at 1/2, 1/4 or 1/8 scale, far faster and smaller.
         scale = WORK_SIZE / max(width, height)
         img.draft(img.mode, (math.ceil(width * scale), math.ceil(height * scale)))
     try:
         img.load()  # decodes the first frame/page; truncation surfaces here
-        ImageOps.exif_transpose(img, in_place=True)  # phones store photos sideways
+        orientation = img.getexif().get(ExifTags.Base.Orientation, 1)  # phones store photos sideways
+        img = _reduce(img)
+        if orientation in _ORIENTATIONS:
+            img = img.transpose(_ORIENTATIONS[orientation])
         return _flatten(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(too_large) from None
+        raise ImageTooLarge("The image is too large.") from None
     except _DECODE_ERRORS:
         raise CorruptImage(CORRUPT) from None
+
+
+# EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose does).
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Modes Pillow box-reduces in place; with alpha it would first make a premultiplied copy of the whole image.
+_REDUCIBLE = ("L", "RGB", "RGBX", "CMYK", "YCbCr", "I", "F")
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """An image over twice WORK_SIZE, shrunk by a whole factor to between WORK_SIZE and twice that:
+    box-averaged where Pillow can in this mode without a copy, else (alpha, palette, bilevel, 16-bit)
+    every n-th pixel."""
+    factor = max(img.size) // WORK_SIZE
+    if factor < 2:
+        return img
+    if img.mode in _REDUCIBLE:
+        return img.reduce(factor)
+    size = (max(1, img.width // factor), max(1, img.height // factor))
+    return img.resize(size, Image.Resampling.NEAREST)
 
 
 def _flatten(img: Image.Image) -> Image.Image:

@@ -109,7 +109,7 @@ def predictions_create(
             source=source,
             filename=upload.filename,
             content_type=recognition.content_type,
-            image=upload.data,
+            image=recognition.original,
             input_png=recognition.input_png,
             probabilities=recognition.probabilities,
             model_version=recognition.model_version,

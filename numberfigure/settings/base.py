@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -97,8 +98,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "recognizer.web.middleware.ProblemMiddleware",
+    # Last, as django-axes asks: counts failed logins and answers a locked-out one.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed logins (the admin's form) are counted per user name and address; too many lock that pair out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 ROOT_URLCONF = "numberfigure.urls"
 WSGI_APPLICATION = "numberfigure.wsgi.application"
@@ -177,6 +184,8 @@ MNIST_DIR = env.str("MNIST_DIR", default="")
 NUMBERFIGURE_MAX_UPLOAD_BYTES = int(env.float("MAX_UPLOAD_MB", default=5) * 1024 * 1024)
 NUMBERFIGURE_MAX_PIXELS = int(env.float("MAX_IMAGE_MEGAPIXELS", default=40) * 1_000_000)
 NUMBERFIGURE_MAX_FILES = env.int("MAX_FILES_PER_REQUEST", default=20)
+# Pixels one request may decode in all (its images' headers are read first): bounds a request's time.
+NUMBERFIGURE_MAX_REQUEST_PIXELS = int(env.float("MAX_REQUEST_MEGAPIXELS", default=100) * 1_000_000)
 # Predictions kept locally while Cassandra cannot take them (README, "Nothing accepted is lost").
 NUMBERFIGURE_OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
 NUMBERFIGURE_OUTBOX_MAX_ITEMS = env.int("OUTBOX_MAX_ITEMS", default=10_000)
@@ -186,17 +195,68 @@ NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
-# Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = everyone.
+# Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = nobody.
 NUMBERFIGURE_METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
-# Uploads stay in memory up to the limit; a base64 JSON body is a third larger than its image.
-FILE_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES
+# Uploaded files stay in memory, within MAX_UPLOAD_MB each and MAX_FILES_PER_REQUEST of them; the
+# handler refuses a request (413) the moment it passes a limit, so nothing is spooled to disk.
+FILE_UPLOAD_HANDLERS = ["recognizer.web.uploads.LimitedUploadHandler"]
+# Other bodies (JSON, forms): a base64 image is a third larger than the image.
 DATA_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+
+# The shared cache every worker counts request rates in. Redis (CACHE_URL=redis://host:6379/0) counts
+# atomically and across hosts; the default, files in DJANGO_VAR_DIR, is shared by the workers of one
+# host, and its read-then-write increment may miss a count when two requests of a client land at once.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]  # not atomic: see above
+else:
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # Django's own RedisCache, not django-redis: fine
+# Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit. Behind a proxy that
+# sets it, CLIENT_IP_HEADER (e.g. X-Real-IP) names the client's address; trust it only when the app is
+# reachable through that proxy alone.
+NUMBERFIGURE_RATE_LIMITS = {
+    "predict": env.str("RATE_LIMIT_PREDICT", default="60/m"),  # POST /api/predict, /upload, /upload3
+    "preview": env.str("RATE_LIMIT_PREVIEW", default="300/m"),  # the draw page previews after each stroke
+    "api": env.str("RATE_LIMIT_API", default="600/m"),  # the rest of /api/
+}
+_client_ip_header = env.str("CLIENT_IP_HEADER", default="")
+RATELIMIT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else "REMOTE_ADDR"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (RATELIMIT_IP_META_KEY,)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "recognizer.web.middleware.locked_out"
+AXES_VERBOSE = False  # no banner at each start; lockouts are still logged
+
+# Pages run no inline script (templates load static/…/*.js); the result widget and charts set sizes
+# in style attributes. The API's image answers set their own, stricter policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "recognizer.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["recognizer.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
+    # No BasicAuthentication: it would let anyone try passwords at the cost of a full hash per try.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
+                                       "rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_THROTTLE_CLASSES": ["recognizer.api.throttles.ClientRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Numberfigure API",

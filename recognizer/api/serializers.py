@@ -33,7 +33,7 @@ class PredictionSerializer(RecognitionSerializer):
     filename = serializers.CharField(allow_null=True)
     latency_ms = serializers.FloatField()
     corrected_label = serializers.IntegerField(allow_null=True)
-    image_url = serializers.URLField(help_text="The original image, byte for byte.")
+    image_url = serializers.URLField(help_text="The original image, without its metadata (EXIF, GPS, text).")
     input_url = serializers.URLField(help_text="The 28×28 PNG the model saw.")
     url = serializers.URLField(help_text="The page showing this prediction.")
     stored = serializers.ChoiceField(

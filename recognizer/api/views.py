@@ -20,30 +20,23 @@ from ..services import prediction_correct, prediction_delete, predictions_create
 from ..web import access
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
-from ..web.uploads import decode_image_text, read_body, uploads_from_files
+from ..web.uploads import decode_image_text, uploads_from_files
 from . import idempotency, serializers
+from .parsers import JSONParser, RawImageParser
 
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Malformed request: bad JSON or base64, missing field.",
     413: "Too large: bytes, pixels, or number of files.",
+    429: "Too many requests from this client; try again in a moment.",
     415: "Not an image format we read (PNG, JPEG, GIF, BMP, WebP, TIFF).",
     422: "An image, but corrupt, or with no digit in it; or an Idempotency-Key reused for another request.",
 }.items()}
 
 
-class RawImageParser(parsers.BaseParser):
-    """A raw ``image/*`` request body is the image itself."""
-
-    media_type = "image/*"
-
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return read_body(stream)
-
-
 class RecognitionView(APIView):
     """Shared request reading for the endpoints that take images."""
 
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, RawImageParser]
+    parser_classes = [JSONParser, parsers.MultiPartParser, RawImageParser]
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -66,6 +59,8 @@ class RecognitionView(APIView):
 
 
 class PredictView(RecognitionView):
+    throttle_scope = "predict"
+
     @extend_schema(
         summary="Recognise and store one or more images",
         request={
@@ -101,6 +96,8 @@ class PredictView(RecognitionView):
 
 
 class PreviewView(RecognitionView):
+    throttle_scope = "preview"
+
     @extend_schema(
         summary="Recognise one image without storing it (live preview while drawing)",
         request={"application/json": serializers.PredictRequestSerializer},
@@ -195,7 +192,7 @@ class PredictionDetailView(APIView):
 
 @extend_schema(exclude=True)
 class PredictionImageView(APIView):
-    """The original image, byte for byte, with the type its own header declares."""
+    """The stored original (without its metadata), with the type its own header declares."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]

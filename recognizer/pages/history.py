@@ -104,7 +104,8 @@ def stats(request):
 def export(request, fmt: str):
     """Every matching prediction as CSV or JSON Lines, streamed page by page; bad filters are a 400 page."""
     rows = prediction_iter(filters=read_query(request.GET).filters())
-    lines = exports.csv_lines(rows) if fmt == "csv" else exports.jsonl_lines(rows)
+    with_corrector = can_change(request.user)  # staff user names are for staff
+    lines = (exports.csv_lines if fmt == "csv" else exports.jsonl_lines)(rows, with_corrector=with_corrector)
     response = StreamingHttpResponse(lines, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="predictions.{fmt}"'
     return response

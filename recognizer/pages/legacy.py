@@ -1,13 +1,14 @@
 """The old Flask app's routes, kept for its clients: ``/upload3`` (its draw page's POST) and
 ``/result?data=N``; its ``/upload2`` draw page is today's draw page."""
 
-from django.http import JsonResponse
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ..errors import BadRequest
 from ..services import predictions_create
+from ..web import throttle
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import decode_image_text, json_fields
 
@@ -17,8 +18,8 @@ from ..web.uploads import decode_image_text, json_fields
 def upload3(request):
     """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``."""
     try:
-        fields = json_fields(request.body) if request.content_type == "application/json" else request.POST
-        filedata = fields.get("filedata")
+        throttle.check(request, "predict")
+        filedata = _fields(request).get("filedata")
         if filedata is None:
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
         [prediction] = predictions_create(uploads=[decode_image_text(filedata, field="filedata")], source="draw")
@@ -26,6 +27,21 @@ def upload3(request):
         problem = problem_for(error)
         return JsonResponse({"status": "error", "error": problem.message}, status=problem.status)
     return JsonResponse({"status": "success", "data": str(prediction.digit)})
+
+
+def _fields(request):
+    """The form's fields, or a JSON object's. The old draw page's jQuery sent its form body
+    (``filedata=<url-encoded data URL>``) labelled ``application/json``: JSON that does not parse is
+    read as that form."""
+    if request.content_type != "application/json":
+        return request.POST
+    try:
+        return json_fields(request.body)
+    except BadRequest:
+        form = QueryDict(request.body, encoding=request.encoding)
+        if "filedata" not in form:
+            raise
+        return form
 
 
 @require_GET

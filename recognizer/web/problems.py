@@ -11,11 +11,13 @@ from cassandra import DriverException, OperationTimedOut, RequestExecutionExcept
 from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import CQLEngineException
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
 
 from ..errors import RecognizerError
 
 STORAGE_ERRORS = (NoHostAvailable, OperationTimedOut, RequestExecutionException, DriverException, CQLEngineException)
 STORAGE_MESSAGE = "The prediction store (Cassandra) is not reachable right now. Please try again in a moment."
+NOT_FOUND = "There is nothing at this address."
 # What a view may catch to show the problem in its own page or JSON shape; storage errors are
 # left to the middleware, which also counts them.
 REQUEST_ERRORS = (RecognizerError, SuspiciousOperation)
@@ -27,6 +29,10 @@ class Problem:
     message: str
 
 
+def method_not_allowed(method: str, allowed: str) -> Problem:
+    return Problem(405, f"This address does not accept {method} requests; it accepts {allowed}.")
+
+
 def problem_for(error: BaseException) -> Problem | None:
     """What to answer for ``error``, or None when it is not a refusal the client caused."""
     if isinstance(error, RecognizerError):
@@ -35,6 +41,9 @@ def problem_for(error: BaseException) -> Problem | None:
         return Problem(413, "The request body is larger than the upload limit.")
     if isinstance(error, SuspiciousOperation):
         return Problem(400, str(error) or "The request was malformed.")
+    if isinstance(error, Http404):  # our own say what is missing; the URL resolver's hold its internals
+        message = error.args[0] if error.args and isinstance(error.args[0], str) else NOT_FOUND
+        return Problem(404, message)
     if isinstance(error, STORAGE_ERRORS):
         return Problem(503, STORAGE_MESSAGE)
     return None

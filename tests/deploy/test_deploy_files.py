@@ -65,12 +65,26 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
     assert any(volume.endswith(":/var/lib/cassandra") for volume in cassandra["volumes"])
 
     assert web["build"] == "."
-    assert web["depends_on"] == {"cassandra": {"condition": "service_healthy"}}
+    assert web["depends_on"]["cassandra"] == {"condition": "service_healthy"}
     assert web["env_file"] == ".env"
     assert web["entrypoint"] == exec_form("ENTRYPOINT") and web["command"] == exec_form("CMD")
-    assert any(port.endswith(":8000") for port in web["ports"])
     assert any(volume.endswith(":/app/var") for volume in web["volumes"])
     assert set(compose()["volumes"]) == {"cassandra-data", "web-var"}
+
+
+def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
+    services, networks = compose()["services"], compose()["networks"]
+    assert networks["internal"]["internal"] is True
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"nginx"}
+    assert all(service["networks"] == ["internal"] for name, service in services.items() if name != "nginx")
+    nginx = services["nginx"]
+    assert any(port.endswith(":80") for port in nginx["ports"]) and "internal" in nginx["networks"]
+    assert nginx["environment"]["NGINX_UPSTREAM"] == "web:8000"
+    [template] = [volume.split(":")[0] for volume in nginx["volumes"]]
+    assert (REPO / template).is_file()  # the same file tests/deploy/test_nginx.py runs
+    assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://redis:")
 
 
 # --- Dockerfile and .dockerignore --------------------------------------------------------------------
@@ -160,6 +174,7 @@ def test_env_example_sets_only_what_a_deployment_must_choose():
         assigned)
 
 
-@pytest.mark.parametrize("name", ["WEB_CONCURRENCY", "GUNICORN_THREADS", "METRICS_ALLOWED_IPS", "MIGRATE_ON_START"])
+@pytest.mark.parametrize("name", ["WEB_CONCURRENCY", "METRICS_ALLOWED_IPS", "MIGRATE_ON_START", "CACHE_URL",
+                                  "RATE_LIMIT_PREDICT", "CLIENT_IP_HEADER", "NGINX_PREDICT_RATE"])
 def test_operations_variables_are_in_the_readme(name):
     assert name in readme_table_names()

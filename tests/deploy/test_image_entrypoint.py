@@ -144,7 +144,7 @@ def server(web_venv, model_dir, tmp_path_factory):
         "CASSANDRA_KEYSPACE": KEYSPACE,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "2",
+        "METRICS_ALLOWED_IPS": "127.0.0.1",
     })
     subprocess.run(["python", "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO, env=env, check=True,
                    timeout=300)

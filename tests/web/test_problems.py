@@ -6,12 +6,14 @@ import datetime as dt
 import pytest
 from cassandra.cluster import NoHostAvailable
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
 from django.test import Client, RequestFactory
+from django.urls import Resolver404
 
 from recognizer import errors
 from recognizer.web.display import utc_timestamp
 from recognizer.web.middleware import ProblemMiddleware
-from recognizer.web.problems import Problem, problem_for
+from recognizer.web.problems import NOT_FOUND, Problem, problem_for
 
 
 @pytest.mark.parametrize(("kind", "status"), [
@@ -23,6 +25,7 @@ from recognizer.web.problems import Problem, problem_for
     (errors.CorruptImage, 422),
     (errors.NoDigitFound, 422),
     (errors.InvalidImage, 422),
+    (errors.RateLimited, 429),
 ])
 def test_each_product_error_has_its_own_status(kind, status):
     assert problem_for(kind("Told to the user.")) == Problem(status, "Told to the user.")
@@ -30,6 +33,9 @@ def test_each_product_error_has_its_own_status(kind, status):
 
 def test_request_limits_and_storage_outages_have_their_status():
     assert problem_for(RequestDataTooBig("internal")).status == 413
+    assert problem_for(Http404("No such prediction.")) == Problem(404, "No such prediction.")
+    assert problem_for(Resolver404({"path": "x", "tried": []})) == Problem(404, NOT_FOUND)  # no internals
+    assert problem_for(errors.UploadTooLarge("Too big.")) == Problem(413, "Too big.")  # also a SuspiciousOperation
     assert problem_for(SuspiciousOperation("Bad multipart.")) == Problem(400, "Bad multipart.")
     assert problem_for(NoHostAvailable("no host", {})).status == 503
 

@@ -1,0 +1,26 @@
+"""Per-client request rates (``RATE_LIMIT_PREDICT``, ``_PREVIEW``, ``_API``) for pages and API alike.
+
+Counted by django-ratelimit in Django's ``default`` cache, which every worker shares (``CACHE_URL``:
+Redis in the compose file; by default files under ``DJANGO_VAR_DIR``). A client is its address
+(``CLIENT_IP_HEADER`` behind a proxy), IPv6 clients by their /64.
+"""
+
+from django.conf import settings
+from django_ratelimit.core import _split_rate, is_ratelimited
+
+from ..errors import RateLimited
+
+UNITS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+
+
+def check(request, scope: str) -> None:
+    """Count the request against its client's rate for ``scope``; one over the rate is refused (429)."""
+    rate = settings.NUMBERFIGURE_RATE_LIMITS.get(scope)
+    if not rate:  # an empty rate: not limited
+        return
+    django_request = getattr(request, "_request", request)  # DRF's request wraps Django's
+    if is_ratelimited(django_request, group=f"numberfigure.{scope}", key="ip", rate=rate, increment=True):
+        count, seconds = _split_rate(rate)
+        per = UNITS.get(seconds, f"{seconds} seconds")
+        raise RateLimited(f"Too many requests from your address: at most {count} per {per}. "
+                          "Please wait a moment and try again.")

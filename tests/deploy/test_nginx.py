@@ -1,0 +1,201 @@
+"""nginx in front of gunicorn, as the compose file runs them: deploy/nginx/numberfigure.conf.template
+rendered as the nginx image renders it, served by Debian's nginx (scripts/require nginx), in front of
+gunicorn.conf.py's sync workers, against the test keyspace.
+
+Prints the latency of normal requests while 24 connections hold half a request (`pytest -s`).
+"""
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "deploy" / "nginx" / "numberfigure.conf.template"
+HALF_OPEN = 24
+RATE = 5  # RATE_LIMIT_PREDICT of the app under test, per minute
+DEADLINE = 8  # GUNICORN_TIMEOUT of the app under test, seconds
+
+pytestmark = pytest.mark.deploy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """What envsubst does in the nginx image: ${NAME} of the given names only; nginx's own $vars stay."""
+    rendered = re.sub(r"\$\{(NGINX_[A-Z_]+)\}", lambda match: values[match[1]], template)
+    assert "${" not in rendered
+    return rendered
+
+
+def wait_for(port: int, process: subprocess.Popen, log: Path, path: str = "/result?data=3") -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"no answer on port {port}:\n{log.read_text()[-3000:]}"
+        try:
+            if request(port, "GET", path, timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 30) -> tuple[int, bytes, float]:
+    """(status, body, seconds) of one request on a new connection."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers={"Host": "127.0.0.1", **(headers or {})})
+        answer = connection.getresponse()
+        return answer.status, answer.read(), time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def stack(cassandra_keyspace, tmp_path_factory):
+    """gunicorn (2 sync workers) and nginx in front; yields (nginx port, gunicorn port)."""
+    nginx = subprocess.run([REPO / "scripts" / "require", "nginx"], capture_output=True, text=True, check=True)
+    work = tmp_path_factory.mktemp("nginx")
+    app_port, proxy_port = free_port(), free_port()
+    env = {name: value for name, value in os.environ.items() if name.startswith("CASSANDRA_") or name in
+           ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_VAR_DIR": str(work / "var"),  # its cache/ holds the rate counts both workers share
+        "CASSANDRA_KEYSPACE": cassandra_keyspace,
+        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_TIMEOUT": str(DEADLINE),
+        "RATE_LIMIT_PREDICT": f"{RATE}/m",
+        "CLIENT_IP_HEADER": "X-Real-IP",
+        "PYTHONUNBUFFERED": "1",
+    })
+    app_log = work / "gunicorn.log"
+    with app_log.open("wb") as log:
+        app = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "numberfigure.wsgi"],
+                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    site = render(TEMPLATE.read_text(), {
+        "NGINX_LISTEN": f"127.0.0.1:{proxy_port}",
+        "NGINX_UPSTREAM": f"127.0.0.1:{app_port}",
+        "NGINX_CLIENT_MAX_BODY_SIZE": "101m",
+        "NGINX_PREDICT_RATE": "50r/s",
+    })
+    (work / "numberfigure.conf").write_text(site)
+    temp_paths = " ".join(f"{kind}_temp_path {work / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                          "scgi"))
+    (work / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")  # workers write the temporary files in this folder
+        + f"worker_processes 1;\nerror_log {work / 'error.log'} warn;\npid {work / 'nginx.pid'};\n"
+        f"events {{ worker_connections 256; }}\n"
+        f"http {{ access_log off; {temp_paths} include {work / 'numberfigure.conf'}; }}\n")
+    proxy_log = work / "nginx.log"
+    with proxy_log.open("wb") as log:
+        proxy = subprocess.Popen([nginx.stdout.strip(), "-p", str(work), "-c", str(work / "nginx.conf"),
+                                  "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(app_port, app, app_log)
+        wait_for(proxy_port, proxy, work / "error.log")
+        yield proxy_port, app_port
+    finally:
+        stop(proxy)
+        stop(app)
+
+
+def half_open(port: int, count: int) -> list[socket.socket]:
+    """Connections that each send part of a request and then nothing: half of them stop in the headers,
+    half in the body."""
+    sockets = []
+    for n in range(count):
+        sock = socket.create_connection(("127.0.0.1", port))
+        head = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n"
+        sock.sendall(head if n % 2 else head + b"\r\n" + b"\x89PNG" + bytes(1000))
+        sockets.append(sock)
+    return sockets
+
+
+def stored_rows(keyspace: str) -> int:
+    session = connections["cassandra"].connection.session
+    return session.execute(f"SELECT COUNT(*) AS rows FROM {keyspace}.predictions_by_bucket").one()["rows"]
+
+
+def test_half_open_connections_leave_normal_requests_answered_within_a_second(stack):
+    proxy_port, app_port = stack
+    stalled = half_open(proxy_port, HALF_OPEN)
+    try:
+        time.sleep(0.5)  # let nginx take them all
+        timings = [request(proxy_port, "GET", f"/result?data={n % 10}", timeout=5) for n in range(10)]
+        assert all(status == 200 for status, _, _ in timings)
+        slowest = max(seconds for _, _, seconds in timings)
+        print(f"\nthrough nginx, with {HALF_OPEN} half-open connections: slowest of 10 requests "
+              f"{slowest * 1000:.0f} ms")
+        assert slowest < 1.0
+    finally:
+        for sock in stalled:
+            sock.close()
+
+    # Without nginx a few such clients hold both sync workers: what nginx is there for. And gunicorn's
+    # timeout is a real deadline: a worker stuck in one request is killed and replaced.
+    stalled = half_open(app_port, 4)
+    stalled_at = time.perf_counter()
+    try:
+        time.sleep(0.5)
+        with pytest.raises(TimeoutError):
+            request(app_port, "GET", "/result?data=3", timeout=2)
+        status, _, _ = request(app_port, "GET", "/result?data=3", timeout=3 * DEADLINE)
+        print(f"straight to gunicorn, 4 half-open connections held both workers; a request was answered "
+              f"{time.perf_counter() - stalled_at:.1f} s after they came (GUNICORN_TIMEOUT={DEADLINE})")
+        assert status == 200  # the stalled clients still hold their sockets: their workers were replaced
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_a_burst_through_nginx_gets_429_counted_across_workers_per_client(stack, cassandra_keyspace, digit_png):
+    proxy_port, _ = stack
+    png, _ = digit_png(0)
+    before = stored_rows(cassandra_keyspace)
+    answers = [request(proxy_port, "POST", "/api/predict", body=png,
+                       headers={"Content-Type": "image/png", "X-Real-IP": f"192.0.2.{n}"})  # forged: replaced
+               for n in range(RATE + 3)]
+    assert [status for status, _, _ in answers] == [201] * RATE + [429] * 3
+    assert "Too many requests" in json.loads(answers[-1][1])["error"]
+    assert stored_rows(cassandra_keyspace) == before + RATE
+
+
+def test_nginx_refuses_an_oversized_body_before_reading_it_and_hides_metrics(stack):
+    proxy_port, _ = stack
+    sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=5)
+    try:
+        sock.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                     b"Content-Length: 500000000\r\n\r\n")
+        answer = sock.recv(4096).decode()
+    finally:
+        sock.close()
+    assert answer.startswith("HTTP/1.1 413") and '"error"' in answer
+    assert request(proxy_port, "GET", "/metrics")[0] == 404
