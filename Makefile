@@ -20,9 +20,9 @@ test: $(VENV)/.dev cassandra
 	scripts/require nginx >/dev/null
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not long_fault"
 
-# Outages, node kills and pauses, worker kills and races (README, "Fault tests"); several minutes.
+# Every fault test: outages, node kills and pauses, worker kills, races (README, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
 

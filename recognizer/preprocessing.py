@@ -24,9 +24,8 @@ import numpy as np
 from PIL import ExifTags, Image
 from scipy import ndimage
 
-from .errors import CorruptImage, NoDigitFound, UnsupportedImage
+from .errors import CorruptImage, NoDigitFound, TooManyPixels, UnsupportedImage
 from .errors import InvalidImage as InvalidImage  # the base of every refusal below, for callers of this module
-from .errors import TooManyPixels as ImageTooLarge  # TODO(merge): rename the 3 raise sites, drop the alias
 
 # --- Constants and defaults -------------------------------------------------
 MNIST_SIZE = 28  # side of the model input
@@ -89,12 +88,12 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels.") from None
+        raise TooManyPixels(f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels.") from None
     except _DECODE_ERRORS:  # includes UnidentifiedImageError (SVG, PDF, text...)
         raise UnsupportedImage(NOT_AN_IMAGE) from None
     width, height = img.size
     if width * height > max_pixels:
-        raise ImageTooLarge(
+        raise TooManyPixels(
             f"The image is too large: {width}×{height} pixels, the limit is {max_pixels / 1e6:g} megapixels."
         )
     if img.format in ("JPEG", "MPO"):
@@ -104,7 +103,7 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
     needed = _decode_bytes(img)
     if needed > MAX_DECODE_BYTES:
         kind = "progressive JPEG" if img.format in ("JPEG", "MPO") else "WebP"
-        raise ImageTooLarge(f"The image is too large to decode: {width}×{height} pixels of {kind} need about "
+        raise TooManyPixels(f"The image is too large to decode: {width}×{height} pixels of {kind} need about "
                             f"{needed / 2**20:.0f} MB, the limit is {MAX_DECODE_BYTES / 2**20:.0f} MB. "
                             "Send it smaller.")
     return img
@@ -143,7 +142,7 @@ def load_image(img: Image.Image) -> Image.Image:
             img = img.transpose(_ORIENTATIONS[orientation])
         return _flatten(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge("The image is too large.") from None
+        raise TooManyPixels("The image is too large.") from None
     except _DECODE_ERRORS:
         raise CorruptImage(CORRUPT) from None
 

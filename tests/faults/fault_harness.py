@@ -75,6 +75,8 @@ class Server:
             "CASSANDRA_CONSISTENCY": "QUORUM", "OUTBOX_DIR": str(tmp / "outbox"), "DJANGO_VAR_DIR": str(tmp),
             "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers),
             "GUNICORN_ACCESS_LOG": "/dev/null", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+            # The load comes from one address: no throttling (tests/hostile tests the limits).
+            "RATE_LIMIT_PREDICT": "", "RATE_LIMIT_PREVIEW": "", "RATE_LIMIT_API": "",
         }
         if sync:
             self.manage("sync_cassandra", "--verbosity", "0")

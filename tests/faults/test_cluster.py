@@ -3,8 +3,11 @@
 import json
 import time
 
+import pytest
 from cassandra import ConsistencyLevel
 from fault_harness import lost, report, run_load, stored_rows, wait_for
+
+pytestmark = pytest.mark.long_fault
 
 
 def test_one_node_killed_under_load(cluster, server, pngs):

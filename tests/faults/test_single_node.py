@@ -5,6 +5,7 @@ import os
 import signal
 import time
 
+import pytest
 from fault_harness import counted_total, lost, report, row_count, run_load, wait_for
 
 
@@ -12,6 +13,7 @@ def outbox_empty(server) -> bool:
     return json.loads(server.request("GET", "/healthz")[1])["outbox"]["depth"] == 0
 
 
+@pytest.mark.long_fault
 def test_the_only_node_stopped_for_30_s_under_2000_predictions(single, server, pngs):
     """Every request gets a 2xx (202 from the outbox while the node is down); afterwards all 2,000
     rows are stored with the content each client was told, and the stats count exactly them."""
@@ -40,6 +42,7 @@ def test_the_only_node_stopped_for_30_s_under_2000_predictions(single, server, p
     assert missing == [] and total == 2000, summary
 
 
+@pytest.mark.long_fault
 def test_workers_killed_every_few_seconds_lose_no_acknowledged_prediction(single, server, pngs):
     """kill -9 of a gunicorn worker drops its connections (no answer: the client retries), but
     every prediction that was answered is stored; the stats drift by at most the killed workers'

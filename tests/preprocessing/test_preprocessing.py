@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from recognizer.errors import TooManyPixels
 from recognizer.preprocessing import (
     CORRUPT,
     DIGIT_BOX,
@@ -24,7 +25,6 @@ from recognizer.preprocessing import (
     NOT_AN_IMAGE,
     WORK_SIZE,
     CorruptImage,
-    ImageTooLarge,
     InvalidImage,
     NoDigitFound,
     UnsupportedImage,
@@ -354,7 +354,7 @@ def test_truncated_images_are_refused_as_corrupt(name):
 
 def test_a_too_large_image_is_refused_from_its_header_alone():
     """6000×5000 8-bit RGBA would need 120 MB; the tiny file is refused unread."""
-    with pytest.raises(ImageTooLarge) as caught:
+    with pytest.raises(TooManyPixels) as caught:
         decode_image(png_claiming(6000, 5000), max_pixels=MAX_PIXELS)
     assert caught.value.message == "The image is too large: 6000×5000 pixels, the limit is 25 megapixels."
 
@@ -365,7 +365,7 @@ def test_a_too_large_image_is_refused_from_its_header_alone():
 def test_decompression_bombs_are_refused_without_allocating(side, max_pixels):
     """40000² (1.6 gigapixels) trips Pillow's own guard inside Image.open, 10000²
     only its warning; either way, and whatever our limit, nothing is decoded."""
-    with pytest.raises(ImageTooLarge) as caught:
+    with pytest.raises(TooManyPixels) as caught:
         decode_image(png_claiming(side, side), max_pixels=max_pixels)
     assert caught.value.message.startswith("The image is too large")
 
@@ -373,7 +373,7 @@ def test_decompression_bombs_are_refused_without_allocating(side, max_pixels):
 def test_the_pixel_limit_is_inclusive():
     data = encode(Image.new("L", (10, 10), 255), "PNG")
     assert decode_image(data, max_pixels=100).size == (10, 10)
-    with pytest.raises(ImageTooLarge):
+    with pytest.raises(TooManyPixels):
         decode_image(data, max_pixels=99)
 
 
@@ -401,7 +401,7 @@ def test_damaged_files_fail_only_with_invalid_image(fmt):
 
 # --- exceptions and PNG output --------------------------------------------------------
 def test_exceptions_share_a_base_and_carry_a_message_for_users():
-    for kind in (UnsupportedImage, ImageTooLarge, NoDigitFound):
+    for kind in (UnsupportedImage, TooManyPixels, NoDigitFound):
         assert issubclass(kind, InvalidImage)
     assert issubclass(InvalidImage, ValueError)
     error = NoDigitFound(NO_DIGIT)

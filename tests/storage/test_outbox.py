@@ -127,7 +127,7 @@ def test_the_upload_page_shows_a_spooled_result_and_drain_outbox_stores_it(clien
 
 
 def test_metrics_give_the_outbox_depth(client, digit_png, spool, monkeypatch, settings):
-    settings.NUMBERFIGURE_METRICS_ALLOWED_IPS = []
+    settings.NUMBERFIGURE_METRICS_ALLOWED_IPS = ["127.0.0.1"]
     down(monkeypatch)
     post(client, digit_png(8)[0])
     text = client.get("/metrics").content.decode()
