@@ -24,17 +24,18 @@ from django_cassandra_engine.models import DjangoCassandraModel
 SOURCES = ("draw", "upload", "api")
 
 
-class Prediction(DjangoCassandraModel):
-    """One recognised image: what was asked, what the model answered, and any correction.
+def keyed_by(column: str) -> type:
+    """The ``Meta`` naming the column Django calls ``pk`` (django-cassandra-engine asks for it when a
+    table's primary key has several columns)."""
+    return type("Meta", (), {"get_pk_field": column})
 
-    Read and written as ``storage.records.StoredPrediction``; this class defines the table.
-    """
 
-    __table_name__ = "predictions_by_bucket"
+class PredictionColumns(DjangoCassandraModel):
+    """A prediction's own columns: what was asked, what the model answered, and any correction
+    (shared with the first layout's table, ``storage.copy``)."""
 
-    bucket = columns.DateTime(partition_key=True)
-    shard = columns.SmallInt(partition_key=True)
-    id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
+    __abstract__ = True
+
     created_at = columns.DateTime(required=True)
     source = columns.Text(required=True)
     filename = columns.Text()
@@ -43,72 +44,79 @@ class Prediction(DjangoCassandraModel):
     input_png = columns.Blob(required=True)
     digit = columns.TinyInt(required=True)
     confidence = columns.Float(required=True)
-    probabilities = columns.List(columns.Float, required=True, frozen=True)  # one cell, not ten
     model_version = columns.Text(required=True)
     # Recognising the request's whole batch of images (decode, preprocess, forward pass), in ms.
     latency_ms = columns.Float(required=True)
     corrected_label = columns.TinyInt()
     corrected_by = columns.Text()
     corrected_at = columns.DateTime()
+
+
+class Prediction(PredictionColumns):
+    """One recognised image, in its (time bucket, shard) partition.
+
+    Read and written as ``storage.records.StoredPrediction``; this class defines the table.
+    """
+
+    __table_name__ = "predictions_by_bucket"
+    Meta = keyed_by("id")
+
+    bucket = columns.DateTime(partition_key=True)
+    shard = columns.SmallInt(partition_key=True)
+    id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
+    probabilities = columns.List(columns.Float, required=True, frozen=True)  # one cell, not ten
     # Changes made since it was stored (corrections; a delete is the last). Each is a lightweight
     # transaction on the previous value, so of two racing changes exactly one wins (storage.writes).
     version = columns.Integer()
-
-    class Meta:
-        get_pk_field = "id"
 
 
 class OriginalChunk(DjangoCassandraModel):
     """The original uploaded or drawn image, byte for byte, in chunks of at most 512 KiB."""
 
     __table_name__ = "original_chunks"
+    Meta = keyed_by("chunk")
 
     id = columns.TimeUUID(partition_key=True)
     chunk = columns.SmallInt(primary_key=True)
     data = columns.Blob(required=True)
-
-    class Meta:
-        get_pk_field = "chunk"
 
 
 class MonthEntry(DjangoCassandraModel):
     """The months that hold predictions of a view (``scope``: ``all`` or a filter key), newest first."""
 
     __table_name__ = "months_by_scope"
+    Meta = keyed_by("month")
 
     scope = columns.Text(partition_key=True)
     month = columns.Date(primary_key=True, clustering_order="DESC")  # its first day
-
-    class Meta:
-        get_pk_field = "month"
 
 
 class BucketEntry(DjangoCassandraModel):
     """The buckets that hold a view's predictions of one month, newest first, with their shards."""
 
     __table_name__ = "buckets_by_month"
+    Meta = keyed_by("bucket")
 
     scope = columns.Text(partition_key=True)
     month = columns.Date(partition_key=True)
     bucket = columns.DateTime(primary_key=True, clustering_order="DESC")
     shards = columns.Set(columns.SmallInt)  # a shard is added once, by its first prediction
 
-    class Meta:
-        get_pk_field = "bucket"
-
 
 class FilterEntry(DjangoCassandraModel):
-    """Ids of the predictions matching one filter key (``digit=3,source=draw``), per partition."""
+    """Ids of the predictions matching one filter key (``digit=3,source=draw``), per partition.
+
+    Partitioned like the rows, by (bucket, shard) under each key: the ids of one index partition
+    are all in one partition of ``predictions_by_bucket``, read with a single ``IN`` query.
+    """
 
     __table_name__ = "ids_by_filter"
+    Meta = keyed_by("id")
 
     key = columns.Text(partition_key=True)
     bucket = columns.DateTime(partition_key=True)
     shard = columns.SmallInt(partition_key=True)
     id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
-
-    class Meta:
-        get_pk_field = "id"
 
 
 class StatCounter(DjangoCassandraModel):
@@ -120,19 +128,18 @@ class StatCounter(DjangoCassandraModel):
     """
 
     __table_name__ = "prediction_counter"
+    Meta = keyed_by("name")
 
     metric = columns.Text(partition_key=True)
     name = columns.Text(primary_key=True)
     value = columns.Counter()
-
-    class Meta:
-        get_pk_field = "name"
 
 
 class IdempotencyRecord(DjangoCassandraModel):
     """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.idempotency``)."""
 
     __table_name__ = "idempotency_keys"
+    Meta = keyed_by("key")
 
     key = columns.Text(partition_key=True)  # SHA-256 of the client's key
     fingerprint = columns.Text(required=True)  # SHA-256 of the request's images and source
@@ -140,6 +147,3 @@ class IdempotencyRecord(DjangoCassandraModel):
     lease = columns.DateTime()  # until when the request holding the key may still answer
     status = columns.SmallInt()  # set with the answer
     body = columns.Text()
-
-    class Meta:
-        get_pk_field = "key"

@@ -1,8 +1,10 @@
 """Fixtures shared by the suite: the real Cassandra node, in an isolated test keyspace."""
 
 import io
+from contextlib import contextmanager
 
 import pytest
+from cassandra import WriteTimeout, WriteType
 from django.db import connections
 from PIL import Image
 
@@ -16,7 +18,7 @@ from recognizer.models import (
     Prediction,
     StatCounter,
 )
-from recognizer.storage import outbox, stats, writes
+from recognizer.storage import cql, outbox, stats, writes
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
 
@@ -50,6 +52,25 @@ def cassandra(cassandra_keyspace):
         session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
     writes.listed.clear()  # what the process remembers having written is gone
     return session
+
+
+@pytest.fixture
+def writes_applied_then_timed_out(monkeypatch):
+    """``with writes_applied_then_timed_out(): ...``: Cassandra applies each batch, then the client
+    is told it timed out (a coordinator that lost its replicas' answers)."""
+    real = cql.run_batch
+
+    def applied_then_timed_out(statements, **options):
+        real(statements, **options)
+        raise WriteTimeout("timed out", write_type=WriteType.BATCH)
+
+    @contextmanager
+    def active():
+        with monkeypatch.context() as patch:
+            patch.setattr(cql, "run_batch", applied_then_timed_out)
+            yield
+
+    return active
 
 
 @pytest.fixture(autouse=True)

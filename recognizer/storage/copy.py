@@ -16,6 +16,7 @@ from cassandra import InvalidRequest
 from cassandra.cqlengine import columns
 from django_cassandra_engine.models import DjangoCassandraModel
 
+from ..models import PredictionColumns, keyed_by
 from . import cql, ids, writes
 from .keys import ALL
 from .records import StoredPrediction
@@ -23,28 +24,14 @@ from .records import StoredPrediction
 PAGE = 500
 
 
-class LegacyPrediction(DjangoCassandraModel):
+class LegacyPrediction(PredictionColumns):
     __table_name__ = "prediction"
 
     bucket = columns.Date(partition_key=True)
     id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
-    created_at = columns.DateTime(required=True)
-    source = columns.Text(required=True)
-    filename = columns.Text()
-    content_type = columns.Text(required=True)
-    image_size = columns.Integer(required=True)
-    input_png = columns.Blob(required=True)
-    digit = columns.TinyInt(required=True)
-    confidence = columns.Float(required=True)
     probabilities = columns.List(columns.Float, required=True)
-    model_version = columns.Text(required=True)
-    latency_ms = columns.Float(required=True)
-    corrected_label = columns.TinyInt()
-    corrected_by = columns.Text()
-    corrected_at = columns.DateTime()
 
-    class Meta:
-        get_pk_field = "id"
+    Meta = keyed_by("id")
 
 
 class LegacyImage(DjangoCassandraModel):
@@ -61,8 +48,7 @@ class LegacyDay(DjangoCassandraModel):
     scope = columns.Text(partition_key=True, default=ALL)
     day = columns.Date(primary_key=True, clustering_order="DESC")
 
-    class Meta:
-        get_pk_field = "day"
+    Meta = keyed_by("day")
 
 
 LEGACY_TABLES = (LegacyPrediction, LegacyImage, LegacyDay)

@@ -4,13 +4,12 @@ import io
 import uuid
 
 import pytest
-from cassandra import WriteTimeout, WriteType
 
 from recognizer.api.idempotency import fingerprint
 from recognizer.models import Prediction
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get
-from recognizer.storage import cql, idempotency, outbox
+from recognizer.storage import idempotency, outbox
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -54,17 +53,10 @@ def test_several_images_replay_together(client, digit_png, cassandra, cassandra_
 
 
 def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
-        client, digit_png, cassandra, cassandra_keyspace, monkeypatch):
-    """Cassandra applied the batch, then the coordinator timed out: the client saw a 503 and retries."""
+        client, digit_png, cassandra, cassandra_keyspace, writes_applied_then_timed_out):
+    """Cassandra applied the batch, then the coordinator timed out: the client saw a 202 and retries."""
     png, _ = digit_png(2)
-    real = cql.run_batch
-
-    def applied_then_timed_out(statements):
-        real(statements)
-        raise WriteTimeout("timed out", write_type=WriteType.BATCH)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(cql, "run_batch", applied_then_timed_out)
+    with writes_applied_then_timed_out():
         failed = post(client, png, key="retry-me")
     assert failed.status_code == 202 and failed.json()["stored"] == "pending"  # kept in the outbox
     assert rows(cassandra, cassandra_keyspace) == 1  # written, though the app could not know

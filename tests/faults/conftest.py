@@ -13,22 +13,22 @@ sys.path.insert(0, str(Path(__file__).parent))  # the test modules import fault_
 from fault_harness import Nodes, Server  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def cluster():
-    """Three nodes on 127.0.0.1-3, a keyspace with replication factor 3, read and written at QUORUM."""
-    nodes = Nodes(3, "cluster", 9142, 7100, 7300)
+def running(nodes: Nodes):
     nodes.run("start")
     yield nodes
     nodes.run("stop")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """Three nodes on 127.0.0.1-3, a keyspace with replication factor 3, read and written at QUORUM."""
+    yield from running(Nodes(3, "cluster", 9142, 7100, 7300))
 
 
 @pytest.fixture(scope="session")
 def single():
     """One node, the whole store: when it stops, nothing can be written."""
-    nodes = Nodes(1, "single", 9242, 7200, 7400)
-    nodes.run("start")
-    yield nodes
-    nodes.run("stop")
+    yield from running(Nodes(1, "single", 9242, 7200, 7400))
 
 
 @pytest.fixture

@@ -261,3 +261,20 @@ def row_count(nodes: Nodes) -> int:
         return session.execute(f"SELECT COUNT(*) FROM {KEYSPACE}.predictions_by_bucket").one()["count"]
     finally:
         session.cluster.shutdown()
+
+
+def fault(nodes: Nodes, *, after: float, lasting: float, start: str, end: str, node: int | None = None):
+    """What run_load runs beside the load: ``start`` (a scripts/cassandra command) on ``node`` (or all)
+    ``after`` seconds in, ``end`` ``lasting`` seconds later. Its ``marks`` say when each happened."""
+    marks: dict[str, float] = {}
+
+    def inject(load: Load) -> None:
+        time.sleep(after)
+        nodes.run(start, node)
+        marks["start"] = load.elapsed()
+        time.sleep(max(0.0, lasting - (load.elapsed() - marks["start"])))
+        nodes.run(end, node)
+        marks["end"] = load.elapsed()
+
+    inject.marks = marks
+    return inject

@@ -6,7 +6,7 @@ import signal
 import time
 
 import pytest
-from fault_harness import counted_total, lost, report, row_count, run_load, wait_for
+from fault_harness import counted_total, fault, lost, report, row_count, run_load, wait_for
 
 
 def outbox_empty(server) -> bool:
@@ -18,22 +18,13 @@ def test_the_only_node_stopped_for_30_s_under_2000_predictions(single, server, p
     """Every request gets a 2xx (202 from the outbox while the node is down); afterwards all 2,000
     rows are stored with the content each client was told, and the stats count exactly them."""
     app = server(single, workers=2)
-    marks = {}
-
-    def outage(load):
-        time.sleep(5)
-        single.run("stop")
-        marks["down"] = load.elapsed()
-        time.sleep(30 - (load.elapsed() - marks["down"]))
-        single.run("start")
-        marks["up"] = load.elapsed()
-
+    outage = fault(single, after=5, lasting=30, start="stop", end="start")
     load = run_load(app, pngs, count=2000, rate=40, during=outage)
     drained_in = wait_for(lambda: outbox_empty(app), 60)
     missing = lost(single, load)
     time.sleep(2.5)  # the workers' stats flush (once a second)
     total = counted_total(single)
-    during = [r for r in load.results if marks["down"] <= r.sent_at <= marks["up"]]
+    during = [r for r in load.results if outage.marks["start"] <= r.sent_at <= outage.marks["end"]]
     summary = report("single_node_stopped", load, lost=len(missing), counted=total,
                      during_outage=len(during), pending_202=sum(r.status == 202 for r in load.results),
                      worst_during_outage_seconds=round(max(r.seconds for r in during), 3),

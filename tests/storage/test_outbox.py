@@ -6,7 +6,6 @@ import time
 import uuid
 
 import pytest
-from cassandra import WriteTimeout, WriteType
 from cassandra.cluster import NoHostAvailable
 from django.core.management import call_command
 
@@ -64,15 +63,8 @@ def test_a_prediction_cassandra_cannot_take_is_answered_202_and_stored_later_und
 
 
 def test_a_write_applied_before_its_timeout_is_replayed_without_a_duplicate(client, digit_png, spool, cassandra,
-                                                                               monkeypatch):
-    real = cql.run_batch
-
-    def applied_then_timed_out(statements):
-        real(statements)
-        raise WriteTimeout("timed out", write_type=WriteType.BATCH)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(cql, "run_batch", applied_then_timed_out)
+                                                                               writes_applied_then_timed_out):
+    with writes_applied_then_timed_out():
         assert post(client, digit_png(1)[0]).status_code == 202
     assert outbox.drain() == 1
     assert rows(cassandra) == 1

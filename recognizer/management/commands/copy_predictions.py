@@ -1,22 +1,16 @@
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand
-from tqdm import tqdm
-
+from recognizer.management.resumable import ResumableCommand
 from recognizer.storage.copy import copy_all, legacy_days
 
 
-class Command(BaseCommand):
+class Command(ResumableCommand):
     help = ("Copy predictions from the first (one partition per day) layout into the current one. "
             "Resumable and safe to run again: each row keeps its id and is written at its own time.")
-
-    def add_arguments(self, parser):
-        parser.add_argument("--checkpoint", type=Path, default=settings.VAR_DIR / "copy_predictions.checkpoint",
-                            help="file holding the last copied id (default: %(default)s)")
+    checkpoint_name = "copy_predictions"
 
     def handle(self, *args, checkpoint: Path, **options):
-        with tqdm(total=len(legacy_days()), unit="day", file=self.stderr, disable=None) as bar:
+        with self.progress(total=len(legacy_days()), unit="day") as bar:
             def on_day(copied: int) -> None:
                 bar.set_postfix(rows=copied)
                 bar.update()
