@@ -20,9 +20,9 @@ test: $(VENV)/.dev cassandra
 	scripts/require nginx >/dev/null
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
-	$(VENV)/bin/pytest -m "not long_fault"
+	$(VENV)/bin/pytest
 
-# Every fault test: outages, node kills and pauses, worker kills, races (README, "Fault tests").
+# The fault tests alone: outages, node kills and pauses, worker kills, races (README, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
 
