@@ -7,7 +7,7 @@ defines the table.
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(eq=False)
@@ -41,9 +41,13 @@ class StoredPrediction:
 
     def columns(self) -> dict:
         """Its set columns, for an INSERT (unset ones are left out: no tombstones)."""
-        return {name: value for name, value in asdict(self).items() if value is not None and name != "pending"}
+        values = ((name, getattr(self, name)) for name in COLUMNS)  # not asdict(), which deep-copies
+        return {name: value for name, value in values if value is not None}
 
 
 def from_rows(rows: list[dict]) -> list[StoredPrediction]:
     """Records of rows read with ``SELECT *``."""
     return [StoredPrediction(**row) for row in rows]
+
+
+COLUMNS = tuple(field.name for field in fields(StoredPrediction) if field.name != "pending")
