@@ -8,12 +8,23 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-faults lint cassandra stop-cassandra bench clean
+.PHONY: run dev prepare test test-faults lint cassandra stop-cassandra bench clean
 
-run: $(VENV)/.web cassandra
+# `make run` serves the product as deployed: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY workers),
+# static files collected and served by WhiteNoise, DEBUG off, metrics shared by the workers. The local
+# settings keep plain HTTP and the development secret; the image runs the production ones.
+run: prepare
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} GUNICORN_BIND=$(HOST):$(PORT) PROMETHEUS_MULTIPROC_DIR=$${DJANGO_VAR_DIR:-var}/metrics \
+		DJANGO_SETTINGS_MODULE=numberfigure.settings.local exec $(VENV)/bin/gunicorn -c gunicorn.conf.py numberfigure.wsgi
+
+# `make dev`: Django's runserver, which reloads on every code change (DEBUG on, one process).
+dev: prepare
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+prepare: $(VENV)/.web cassandra
 	$(MANAGE) sync_cassandra
 	$(MANAGE) migrate --noinput
-	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev cassandra
 	scripts/require chromium >/dev/null

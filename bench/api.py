@@ -1,33 +1,65 @@
-"""POST /api/predict end to end: gunicorn with the repo's config, a 280×280 PNG, Cassandra write included.
+"""The API under load as `make run` serves it: latency, throughput, how the load spreads, CPU per request.
 
-Starts gunicorn on a free port against the local Cassandra node (keyspace ``bench_numberfigure``,
-dropped at the end), warms it up, then prints p50/p99 latency at concurrency 1 and requests per
-second at concurrency 16, measured by keep-alive HTTP clients in threads of this process.
+Starts `make run` (gunicorn with gunicorn.conf.py) on a free port against the local Cassandra node, in
+the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits raised out of the way
+(their counting still runs), and drives it with wrk (``scripts/require wrk``). For
+``POST /api/predict`` (recognise and store) and ``POST /api/preview`` (recognise only), with a
+280×280 PNG, it prints:
 
-    .venv/bin/python bench/api.py [--requests 500] [--workers N] [--threads N] [--server-log FILE]
+- p50/p99 latency at concurrency 1;
+- requests/s at concurrency 16 and 64, and the ratio predict/preview;
+- the share of requests each gunicorn worker served (the app's log line of a request names its worker);
+- CPU per request of the app (master and workers) and of Cassandra, from /proc.
 
-Workers and threads default to the repo's gunicorn.conf.py (and its environment variables).
+    .venv/bin/python bench/api.py [--seconds 10] [--close] [--nginx] [--workers N]
+                                  [--worker-class sync|gthread] [--threads N]
+
+By default the clients keep their connections alive (browsers and HTTP client sessions do) and talk
+to gunicorn directly. ``--close`` adds runs with a new connection per request, ``--nginx`` adds runs
+through deploy/nginx's configuration (``scripts/nginx``). wrk shares the 2 cores with the server.
 """
 
 import argparse
 import http.client
 import io
+import json
 import os
-import runpy
+import re
+import signal
 import socket
-import statistics
 import subprocess
-import sys
-import threading
+import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from cassandra.cluster import Cluster
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYSPACE = "bench_numberfigure"
+ENDPOINTS = ("predict", "preview")
+CONCURRENCY = (1, 16, 64)
+UNLIMITED = "1000000/s"
+TICK = os.sysconf("SC_CLK_TCK")
+
+# wrk: POST the body file; report exact figures as one JSON line at the end.
+WRK_SCRIPT = """
+local file = io.open("{body}", "rb")
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+wrk.headers["Content-Type"] = "image/png"
+{close}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{{"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, '
+    .. '"socket_errors": %d, "bad_status": %d}}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, e.connect + e.read + e.write + e.timeout,
+    e.status))
+end
+"""
 
 
 def digit_png() -> bytes:
@@ -45,87 +77,201 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def post(connection: http.client.HTTPConnection, body: bytes) -> float:
-    started = time.perf_counter()
-    connection.request("POST", "/api/predict", body, {"Content-Type": "image/png"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 201:
-        raise RuntimeError(f"unexpected status {response.status}")
-    return (time.perf_counter() - started) * 1000
-
-
-def sequential(port: int, body: bytes, count: int) -> list[float]:
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    return [post(connection, body) for _ in range(count)]
-
-
-def concurrent(port: int, body: bytes, count: int, clients: int) -> float:
-    """Requests per second with ``clients`` keep-alive connections sending ``count`` requests in all."""
-    per_client = count // clients
-
-    def run():
-        connection = http.client.HTTPConnection("127.0.0.1", port)
-        for _ in range(per_client):
-            post(connection, body)
-
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_client * clients / (time.perf_counter() - started)
-
-
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_up(port: int, process: subprocess.Popen, what: str) -> None:
+    """Until GET /healthz answers 200 on the port."""
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited")
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited (exit code {process.returncode})")
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer /healthz in 60 s")
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer GET /healthz on port {port} in 120 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+                found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except OSError:
+                continue
+    return found
+
+
+@dataclass
+class Server:
+    """`make run` and, if asked, nginx in front of it; their processes and the app's log."""
+
+    make: subprocess.Popen
+    port: int
+    log: Path
+    nginx: subprocess.Popen | None = None
+    nginx_port: int | None = None
+
+    def app_pids(self) -> list[int]:
+        """make's descendants: the gunicorn master and its workers."""
+        table, found, frontier = processes(), [], [self.make.pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+            found += children
+            frontier += children
+        return [pid for pid in found if "gunicorn" in table[pid][1]]
+
+    def worker_pids(self) -> list[int]:
+        table = processes()
+        return [pid for pid in self.app_pids() if "gunicorn" in table.get(table[pid][0], (0, ""))[1]]
+
+    def stop(self) -> None:
+        for process in (self.nginx, self.make):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(60)
+
+
+def cassandra_pids() -> list[int]:
+    return [pid for pid, (_, command) in processes().items() if "CassandraDaemon" in command]
+
+
+def start(args: argparse.Namespace, work: Path) -> Server:
+    port = free_port()
+    env = {**os.environ, "CASSANDRA_KEYSPACE": KEYSPACE, "DJANGO_VAR_DIR": str(work / "var"),
+           "RATE_LIMIT_PREDICT": UNLIMITED, "RATE_LIMIT_PREVIEW": UNLIMITED, "RATE_LIMIT_API": UNLIMITED,
+           "PYTHONUNBUFFERED": "1"}
+    for name, value in (("WEB_CONCURRENCY", args.workers), ("GUNICORN_WORKER_CLASS", args.worker_class),
+                        ("GUNICORN_THREADS", args.threads)):
+        if value is not None:
+            env[name] = str(value)
+    if args.nginx:
+        env["CLIENT_IP_HEADER"] = "X-Real-IP"
+    log = (work / "server.log").open("wb")
+    make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(make, port, work / "server.log")
+    wait_until_up(port, make, f"make run (log: {work / 'server.log'})")
+    if args.nginx:
+        server.nginx_port = free_port()
+        server.nginx = subprocess.Popen(
+            [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{server.nginx_port}", "--upstream",
+             f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--dir", work / "nginx"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until_up(server.nginx_port, server.nginx, "nginx")
+    return server
+
+
+@dataclass(frozen=True)
+class Run:
+    endpoint: str
+    concurrency: int
+    requests: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    worker_shares: list[float]  # of the requests, per worker, largest first
+    app_cpu_ms: float  # per request
+    cassandra_cpu_ms: float
+
+
+def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: int, script: Path,
+         wrk: str) -> Run:
+    """One wrk run; CPU and worker shares measured over it."""
+    app, cassandra, workers = server.app_pids(), cassandra_pids(), server.worker_pids()
+    cpu_before = sum(map(cpu_seconds, app)), sum(map(cpu_seconds, cassandra))
+    log_start = server.log.stat().st_size
+    threads = min(2, concurrency)
+    output = subprocess.run([wrk, f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
+                             "-s", str(script), f"http://127.0.0.1:{port}/api/{endpoint}"],
+                            capture_output=True, text=True, check=True).stdout
+    app_cpu = sum(map(cpu_seconds, app)) - cpu_before[0]
+    cassandra_cpu = sum(map(cpu_seconds, cassandra)) - cpu_before[1]
+    figures = json.loads(output.strip().splitlines()[-1])
+    if figures["socket_errors"] or figures["bad_status"] or not figures["requests"]:
+        raise SystemExit(f"{endpoint} at {concurrency}: {figures['socket_errors']} socket errors, "
+                         f"{figures['bad_status']} answers that were not 2xx:\n{output}")
+    with server.log.open("rb") as log:
+        log.seek(log_start)
+        route = f'"route": "/api/{endpoint}"'.encode()
+        served = Counter(re.findall(route + rb'.*"worker": (\d+)', log.read()))
+    counts = sorted((served.get(str(pid).encode(), 0) for pid in workers), reverse=True)
+    total = sum(counts) or 1
+    return Run(endpoint, concurrency, figures["requests"], figures["requests"] / figures["seconds"],
+               figures["p50_ms"], figures["p99_ms"], [count / total for count in counts],
+               app_cpu * 1000 / figures["requests"], cassandra_cpu * 1000 / figures["requests"])
+
+
+def report(title: str, runs: list[Run]) -> None:
+    print(f"\n{title}")
+    by_key = {(run.endpoint, run.concurrency): run for run in runs}
+    for run in runs:
+        shares = " ".join(f"{share:.0%}" for share in run.worker_shares)
+        head = f"  {run.endpoint:<8} c{run.concurrency:<3}"
+        if run.concurrency == 1:
+            head += f" p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:5.1f} ms  {run.per_second:5.0f}/s"
+        else:
+            head += f" {run.per_second:5.0f}/s  p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:6.1f} ms"
+        print(f"{head}   CPU/request app {run.app_cpu_ms:.2f} ms, Cassandra {run.cassandra_cpu_ms:.2f} ms"
+              f"   workers {shares}")
+    ratios = [f"c{c} {by_key['predict', c].per_second / by_key['preview', c].per_second:.2f}"
+              for c in CONCURRENCY if c > 1]
+    print(f"  predict/preview throughput: {', '.join(ratios)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--workers", type=int)
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--server-log", type=Path, help="write gunicorn's error log and app log lines here")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--close", action="store_true", help="also run with a new connection per request")
+    parser.add_argument("--nginx", action="store_true", help="also run through nginx (deploy/nginx)")
+    parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: gunicorn.conf.py's)")
+    parser.add_argument("--worker-class", help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="GUNICORN_THREADS, for gthread workers")
     args = parser.parse_args()
-    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    args.workers, args.threads = args.workers or config["workers"], args.threads or config["threads"]
-    port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local", "DJANGO_DEBUG": "false",
-           "CASSANDRA_KEYSPACE": KEYSPACE, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": "/dev/null",
-           "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads), "DJANGO_LOG_LEVEL": "WARNING"}
-    python = str(Path(sys.executable))
-    subprocess.run([python, "manage.py", "sync_cassandra", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
-    log = args.server_log.open("wb") if args.server_log else subprocess.DEVNULL
-    server = subprocess.Popen([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "numberfigure.wsgi"],
-                              cwd=ROOT, env=env, stdout=log, stderr=log)
-    body = digit_png()
-    try:
-        wait_until_up(port, server)
-        concurrent(port, body, 64 * args.workers, 2 * args.workers)  # warm every worker and thread
-        latencies = sequential(port, body, args.requests)
-        rate = concurrent(port, body, args.requests * 2, 16)
-    finally:
-        server.terminate()
-        server.wait(30)
-        Cluster(["127.0.0.1"]).connect().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-    p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-    print(f"POST /api/predict, 280×280 PNG, gunicorn {args.workers} workers × {args.threads} threads")
-    print(f"concurrency 1:  p50 {p50:.1f} ms   p99 {p99:.1f} ms   mean {statistics.mean(latencies):.1f} ms"
-          f"   ({len(latencies)} requests)")
-    print(f"concurrency 16: {rate:.0f} requests/s")
+    wrk = subprocess.run([ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
+        work = Path(folder)
+        (work / "digit.png").write_bytes(digit_png())
+        scripts = {}
+        for keep_alive in (True, False):
+            scripts[keep_alive] = work / f"wrk-{keep_alive}.lua"
+            scripts[keep_alive].write_text(WRK_SCRIPT.format(
+                body=work / "digit.png", close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
+        server = start(args, work)
+        try:
+            workers = len(server.worker_pids())
+            print(f"make run: gunicorn, {workers} {args.worker_class or 'configured'} workers"
+                  f"{f' × {args.threads} threads' if args.threads else ''}; wrk runs of {args.seconds:g} s; "
+                  f"a 280×280 PNG; CPU from /proc")
+            routes = [("direct", server.port)] + ([("nginx", server.nginx_port)] if args.nginx else [])
+            for endpoint in ENDPOINTS:  # every worker loads the model and connects before anything counts
+                load(server, server.port, endpoint, 2 * workers, 5, scripts[True], wrk)
+            for route, port in routes:
+                for keep_alive in (True, False) if args.close else (True,):
+                    runs = [load(server, port, endpoint, concurrency, args.seconds, scripts[keep_alive], wrk)
+                            for concurrency in CONCURRENCY for endpoint in ENDPOINTS]
+                    report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", runs)
+        finally:
+            server.stop()
+            port = int(os.environ.get("CASSANDRA_PORT", "9042"))
+            with Cluster(["127.0.0.1"], port=port) as cluster:
+                cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
 
 
 if __name__ == "__main__":

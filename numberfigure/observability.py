@@ -7,6 +7,7 @@ redirects and the 503s of an unreachable Cassandra.
 import ipaddress
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -53,6 +54,7 @@ class RequestLogMiddleware:
             "route": route_of(request),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "worker": os.getpid(),  # which process served it: how the load spreads (bench/api.py)
         }))
         return response
 

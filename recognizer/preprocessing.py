@@ -241,11 +241,12 @@ def _flat_page_crop(gray: Image.Image) -> Image.Image | None:
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     if int(border.max()) - int(border.min()) > FLAT_PAPER * 255:
         return None
-    paper = int(np.median(border))
-    box = gray.point([255 if abs(level - paper) > MIN_CONTRAST * 255 else 0 for level in range(256)]).getbbox()
-    if box is None:
+    paper, reach = int(np.median(border)), math.floor(MIN_CONTRAST * 255) + 1  # |level - paper| ≥ reach
+    far = (pixels >= paper + reach) | (pixels <= paper - reach)
+    rows, cols = np.flatnonzero(far.any(axis=1)), np.flatnonzero(far.any(axis=0))
+    if not rows.size:
         return None
-    left, top, right, bottom = box
+    left, top, right, bottom = cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
     margin = max(bottom - top, right - left) // 2 + 1
     return gray.crop((max(0, left - margin), max(0, top - margin),
                       min(gray.width, right + margin), min(gray.height, bottom + margin)))

@@ -9,7 +9,6 @@ yet) are never served together, and the old model keeps serving until both are i
 import hashlib
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -22,8 +21,10 @@ from ai_edge_litert.interpreter import Interpreter
 
 MODEL_FILE, CARD_FILE = "model.tflite", "card.json"
 RELOAD_CHECK_SECONDS = 1.0
-# bench/runtimes.py: two XNNPACK threads cut batch-1 latency by ~20% against one; more add little.
-THREADS = min(2, os.cpu_count() or 1)
+# One XNNPACK thread: the server's parallelism is its worker processes. A second thread cut the batch-1
+# latency of a lone process by ~20% (bench/runtimes.py), but cost ~35% more CPU per call, which under
+# load (every core busy with workers) is time taken from other requests (bench/api.py, README).
+THREADS = 1
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """nginx in front of gunicorn, as the compose file runs them: deploy/nginx/numberfigure.conf.template
-rendered as the nginx image renders it, served by Debian's nginx (scripts/require nginx), in front of
+rendered as the nginx image renders it, served by Debian's nginx (scripts/nginx), in front of
 gunicorn.conf.py's sync workers, against the test keyspace.
 
 Prints the latency of normal requests while 24 connections hold half a request (`pytest -s`).
@@ -8,7 +8,6 @@ Prints the latency of normal requests while 24 connections hold half a request (
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -20,7 +19,6 @@ import pytest
 from django.db import connections
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "deploy" / "nginx" / "numberfigure.conf.template"
 HALF_OPEN = 24
 RATE = 5  # RATE_LIMIT_PREDICT of the app under test, per minute
 DEADLINE = 8  # GUNICORN_TIMEOUT of the app under test, seconds
@@ -32,13 +30,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """What envsubst does in the nginx image: ${NAME} of the given names only; nginx's own $vars stay."""
-    rendered = re.sub(r"\$\{(NGINX_[A-Z_]+)\}", lambda match: values[match[1]], template)
-    assert "${" not in rendered
-    return rendered
 
 
 def wait_for(port: int, process: subprocess.Popen, log: Path, path: str = "/result?data=3") -> None:
@@ -79,7 +70,6 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def stack(cassandra_keyspace, tmp_path_factory):
     """gunicorn (2 sync workers) and nginx in front; yields (nginx port, gunicorn port)."""
-    nginx = subprocess.run([REPO / "scripts" / "require", "nginx"], capture_output=True, text=True, check=True)
     work = tmp_path_factory.mktemp("nginx")
     app_port, proxy_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if name.startswith("CASSANDRA_") or name in
@@ -100,24 +90,11 @@ def stack(cassandra_keyspace, tmp_path_factory):
     with app_log.open("wb") as log:
         app = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "numberfigure.wsgi"],
                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    site = render(TEMPLATE.read_text(), {
-        "NGINX_LISTEN": f"127.0.0.1:{proxy_port}",
-        "NGINX_UPSTREAM": f"127.0.0.1:{app_port}",
-        "NGINX_CLIENT_MAX_BODY_SIZE": "101m",
-        "NGINX_PREDICT_RATE": "50r/s",
-    })
-    (work / "numberfigure.conf").write_text(site)
-    temp_paths = " ".join(f"{kind}_temp_path {work / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                          "scgi"))
-    (work / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")  # workers write the temporary files in this folder
-        + f"worker_processes 1;\nerror_log {work / 'error.log'} warn;\npid {work / 'nginx.pid'};\n"
-        f"events {{ worker_connections 256; }}\n"
-        f"http {{ access_log off; {temp_paths} include {work / 'numberfigure.conf'}; }}\n")
     proxy_log = work / "nginx.log"
     with proxy_log.open("wb") as log:
-        proxy = subprocess.Popen([nginx.stdout.strip(), "-p", str(work), "-c", str(work / "nginx.conf"),
-                                  "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proxy = subprocess.Popen([REPO / "scripts" / "nginx", "--listen", f"127.0.0.1:{proxy_port}",
+                                  "--upstream", f"127.0.0.1:{app_port}", "--predict-rate", "50r/s", "--dir", work],
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(app_port, app, app_log)
         wait_for(proxy_port, proxy, work / "error.log")

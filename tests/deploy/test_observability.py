@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 
 import pytest
 from cassandra.cluster import NoHostAvailable
@@ -24,7 +25,8 @@ def test_each_request_logs_one_json_line_and_echoes_a_generated_id(client, caplo
     response = client.get("/")
 
     [line] = log_lines(caplog)
-    assert set(line) == {"request_id", "method", "route", "status", "duration_ms"}
+    assert set(line) == {"request_id", "method", "route", "status", "duration_ms", "worker"}
+    assert line["worker"] == os.getpid()  # the process that served it
     assert (line["method"], line["route"], line["status"]) == ("GET", "/", 200)
     assert len(line["request_id"]) == 32 and response["X-Request-ID"] == line["request_id"]
     assert line["duration_ms"] > 0
