@@ -151,6 +151,11 @@ def cassandra_pids() -> list[int]:
     return [pid for pid, (_, command) in processes().items() if "CassandraDaemon" in command]
 
 
+def drop_keyspace() -> None:
+    with Cluster(["127.0.0.1"], port=int(os.environ.get("CASSANDRA_PORT", "9042"))) as cluster:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+
+
 def start(args: argparse.Namespace, work: Path) -> Server:
     port = free_port()
     env = {**os.environ, "CASSANDRA_KEYSPACE": KEYSPACE, "DJANGO_VAR_DIR": str(work / "var"),
@@ -160,8 +165,6 @@ def start(args: argparse.Namespace, work: Path) -> Server:
                         ("GUNICORN_THREADS", args.threads)):
         if value is not None:
             env[name] = str(value)
-    if args.nginx:
-        env["CLIENT_IP_HEADER"] = "X-Real-IP"
     log = (work / "server.log").open("wb")
     make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -171,7 +174,7 @@ def start(args: argparse.Namespace, work: Path) -> Server:
         server.nginx_port = free_port()
         server.nginx = subprocess.Popen(
             [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{server.nginx_port}", "--upstream",
-             f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--dir", work / "nginx"],
+             f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--predict-burst", "1000", "--dir", work / "nginx"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_until_up(server.nginx_port, server.nginx, "nginx")
     return server
@@ -203,13 +206,15 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
     app_cpu = sum(map(cpu_seconds, app)) - cpu_before[0]
     cassandra_cpu = sum(map(cpu_seconds, cassandra)) - cpu_before[1]
     figures = json.loads(output.strip().splitlines()[-1])
-    if figures["socket_errors"] or figures["bad_status"] or not figures["requests"]:
-        raise SystemExit(f"{endpoint} at {concurrency}: {figures['socket_errors']} socket errors, "
-                         f"{figures['bad_status']} answers that were not 2xx:\n{output}")
     with server.log.open("rb") as log:
         log.seek(log_start)
-        route = f'"route": "/api/{endpoint}"'.encode()
-        served = Counter(re.findall(route + rb'.*"worker": (\d+)', log.read()))
+        lines = log.read()
+    route = f'"route": "/api/{endpoint}"'.encode()
+    if figures["socket_errors"] or figures["bad_status"] or not figures["requests"]:
+        statuses = Counter(re.findall(route + rb', "status": (\d+)', lines))
+        raise SystemExit(f"{endpoint} at {concurrency}: {figures['socket_errors']} socket errors, "
+                         f"{figures['bad_status']} answers that were not 2xx (the app's: {dict(statuses)}):\n{output}")
+    served = Counter(re.findall(route + rb'.*"worker": (\d+)', lines))
     counts = sorted((served.get(str(pid).encode(), 0) for pid in workers), reverse=True)
     total = sum(counts) or 1
     return Run(endpoint, concurrency, figures["requests"], figures["requests"] / figures["seconds"],
@@ -269,9 +274,7 @@ def main() -> None:
                     report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", runs)
         finally:
             server.stop()
-            port = int(os.environ.get("CASSANDRA_PORT", "9042"))
-            with Cluster(["127.0.0.1"], port=port) as cluster:
-                cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+            drop_keyspace()
 
 
 if __name__ == "__main__":

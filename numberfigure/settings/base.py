@@ -206,12 +206,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 
 # The shared cache every worker counts request rates in. Redis (CACHE_URL=redis://host:6379/0) counts
 # atomically and across hosts. The default is diskcache's Django cache: SQLite files in DJANGO_VAR_DIR,
-# shared by the workers of one host, with atomic increments; a rate check costs ~0.1 ms there against
-# ~0.4 ms in Django's file cache, which also lists its whole folder on every write (bench/api.py, README).
+# shared by the workers of one host, with atomic increments, kept open between requests
+# (numberfigure/cache.py): a rate check costs ~0.2 ms in a worker, against 0.7-1.5 ms with Django's file
+# cache, which also lists its whole folder on every write (bench/profile.py, README "Speed").
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
-    CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(VAR_DIR / "cache"),
+    CACHES = {"default": {"BACKEND": "numberfigure.cache.DiskCache", "LOCATION": str(VAR_DIR / "cache"),
                           "OPTIONS": {"size_limit": 2**28}}}  # 256 MiB, then least recently stored out
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # "not officially supported": these two count atomically
 # Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit. Behind a proxy that
