@@ -12,7 +12,7 @@ counts as storing). Each sample is put in the first of these, walking from the r
     rate limit  the per-client rate check (web.throttle)
     framework   the rest of the request: gunicorn, Django, DRF, JSON, logging, metrics
 
-    .venv/bin/python bench/profile.py [--endpoint predict|preview] [--seconds 20]
+    .venv/bin/python bench/breakdown.py [--endpoint predict|preview] [--seconds 20]
 """
 
 import argparse
