@@ -207,7 +207,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 # The shared cache every worker counts request rates in. Redis (CACHE_URL=redis://host:6379/0) counts
 # atomically and across hosts. The default is diskcache's Django cache: SQLite files in DJANGO_VAR_DIR,
 # shared by the workers of one host, with atomic increments, kept open between requests
-# (numberfigure/cache.py): a rate check costs ~0.2 ms in a worker, against 0.7-1.5 ms with Django's file
+# (numberfigure/cache.py): a rate check costs ~0.2 ms in a worker, against ~0.7 ms with Django's file
 # cache, which also lists its whole folder on every write (bench/breakdown.py, README "Speed").
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
