@@ -77,6 +77,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def require_wrk() -> str:
+    return subprocess.run([ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def wrk_scripts(work: Path) -> dict[bool, Path]:
+    """The digit PNG in ``work`` and wrk's script posting it, by keep-alive (True) or not (False)."""
+    (work / "digit.png").write_bytes(digit_png())
+    scripts = {}
+    for keep_alive in (True, False):
+        scripts[keep_alive] = work / f"wrk-{keep_alive}.lua"
+        scripts[keep_alive].write_text(WRK_SCRIPT.format(
+            body=work / "digit.png", close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
+    return scripts
+
+
 def wait_until_up(port: int, process: subprocess.Popen, what: str) -> None:
     """Until GET /healthz answers 200 on the port."""
     deadline = time.monotonic() + 120
@@ -126,9 +142,9 @@ class Server:
     nginx: subprocess.Popen | None = None
     nginx_port: int | None = None
 
-    def app_pids(self) -> list[int]:
+    def app_pids(self, table: dict[int, tuple[int, str]] | None = None) -> list[int]:
         """make's descendants: the gunicorn master and its workers."""
-        table, found, frontier = processes(), [], [self.make.pid]
+        table, found, frontier = table or processes(), [], [self.make.pid]
         while frontier:
             parent = frontier.pop()
             children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
@@ -137,8 +153,10 @@ class Server:
         return [pid for pid in found if "gunicorn" in table[pid][1]]
 
     def worker_pids(self) -> list[int]:
+        """The gunicorn processes whose parent is gunicorn too (the master)."""
         table = processes()
-        return [pid for pid in self.app_pids() if "gunicorn" in table.get(table[pid][0], (0, ""))[1]]
+        app = self.app_pids(table)
+        return [pid for pid in app if table[pid][0] in app]
 
     def stop(self) -> None:
         for process in (self.nginx, self.make):
@@ -165,17 +183,19 @@ def start(args: argparse.Namespace, work: Path) -> Server:
                         ("GUNICORN_THREADS", args.threads)):
         if value is not None:
             env[name] = str(value)
-    log = (work / "server.log").open("wb")
-    make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(make, port, work / "server.log")
+    with (work / "server.log").open("wb") as log:  # the children keep their own copy of it
+        make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = Server(make, port, work / "server.log")
+        if args.nginx:
+            server.nginx_port = free_port()
+            server.nginx = subprocess.Popen(
+                [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{server.nginx_port}", "--upstream",
+                 f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--predict-burst", "1000",
+                 "--dir", work / "nginx"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_until_up(port, make, f"make run (log: {work / 'server.log'})")
-    if args.nginx:
-        server.nginx_port = free_port()
-        server.nginx = subprocess.Popen(
-            [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{server.nginx_port}", "--upstream",
-             f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--predict-burst", "1000", "--dir", work / "nginx"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if server.nginx:
         wait_until_up(server.nginx_port, server.nginx, "nginx")
     return server
 
@@ -248,16 +268,10 @@ def main() -> None:
     parser.add_argument("--worker-class", help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, help="GUNICORN_THREADS, for gthread workers")
     args = parser.parse_args()
-    wrk = subprocess.run([ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    wrk = require_wrk()
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         work = Path(folder)
-        (work / "digit.png").write_bytes(digit_png())
-        scripts = {}
-        for keep_alive in (True, False):
-            scripts[keep_alive] = work / f"wrk-{keep_alive}.lua"
-            scripts[keep_alive].write_text(WRK_SCRIPT.format(
-                body=work / "digit.png", close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
+        scripts = wrk_scripts(work)
         server = start(args, work)
         try:
             workers = len(server.worker_pids())

@@ -18,6 +18,7 @@ counts as storing). Each sample is put in the first of these, walking from the r
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -49,14 +50,11 @@ def main() -> None:
     parser.add_argument("--endpoint", choices=api.ENDPOINTS, default="predict")
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
-    wrk = subprocess.run([api.ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    py_spy = Path(api.__file__).resolve().parents[1] / ".venv" / "bin" / "py-spy"
-    with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder:
+    wrk = api.require_wrk()
+    py_spy = Path(sys.executable).parent / "py-spy"  # requirements-dev.txt installs it beside Python
+    with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as folder:
         work = Path(folder)
-        (work / "digit.png").write_bytes(api.digit_png())
-        script = work / "wrk.lua"
-        script.write_text(api.WRK_SCRIPT.format(body=work / "digit.png", close=""))
+        script = api.wrk_scripts(work)[True]
         server = api.start(argparse.Namespace(workers=1, worker_class="sync", threads=None, nginx=False), work)
         try:
             [worker] = server.worker_pids()

@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
+from servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEYSPACE = "test_numberfigure_deploy"
@@ -47,12 +47,6 @@ def dockerfile_command() -> list[str]:
     forms = dockerfile_exec_forms()
     entrypoint = [str(REPO / forms["ENTRYPOINT"][0].removeprefix("/app/")), *forms["ENTRYPOINT"][1:]]
     return entrypoint + forms["CMD"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mib(kib: int) -> str:

@@ -1,32 +1,15 @@
 """`make run` serves the product as deployed: gunicorn with gunicorn.conf.py, static files included."""
 
-import http.client
 import os
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from servers import exchange, free_port, stop, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.deploy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(port: int, path: str) -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.body = response.read()
-    return response
 
 
 @pytest.fixture(scope="module")
@@ -42,29 +25,20 @@ def served(cassandra_keyspace, tmp_path_factory):
         make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert make.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                if get(port, "/healthz").status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_for(port, make, log, "/healthz", seconds=120)
         yield port, log
     finally:
-        os.killpg(make.pid, signal.SIGTERM)
-        make.wait(60)
+        stop(make)
 
 
 def test_make_run_serves_pages_and_static_files_with_gunicorn(served):
     port, log = served
-    page = get(port, "/")
-    assert page.status == 200
-    assert page.getheader("Server", "").startswith("gunicorn")
-    stylesheet = get(port, "/static/css/site.css")
-    assert stylesheet.status == 200
-    assert stylesheet.body == (REPO / "static" / "css" / "site.css").read_bytes()
-    assert "text/css" in stylesheet.getheader("Content-Type")
-    assert b"URLconf" not in get(port, "/no-such-page").body  # DEBUG is off: not Django's debug 404 page
+    status, _, _, headers = exchange(port, "GET", "/")
+    assert status == 200
+    assert headers.get("Server", "").startswith("gunicorn")
+    status, stylesheet, _, headers = exchange(port, "GET", "/static/css/site.css")
+    assert status == 200
+    assert stylesheet == (REPO / "static" / "css" / "site.css").read_bytes()
+    assert "text/css" in headers.get("Content-Type")
+    assert b"URLconf" not in exchange(port, "GET", "/no-such-page")[1]  # DEBUG is off: not Django's debug 404 page
     assert "Booting worker" in log.read_text()  # gunicorn.conf.py's workers, not runserver

@@ -5,10 +5,8 @@ gunicorn.conf.py's sync workers, against the test keyspace.
 Prints the latency of normal requests while 24 connections hold half a request (`pytest -s`).
 """
 
-import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from servers import free_port, request, stop, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 HALF_OPEN = 24
@@ -24,47 +23,6 @@ RATE = 5  # RATE_LIMIT_PREDICT of the app under test, per minute
 DEADLINE = 8  # GUNICORN_TIMEOUT of the app under test, seconds
 
 pytestmark = pytest.mark.deploy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, log: Path, path: str = "/result?data=3") -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert process.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, f"no answer on port {port}:\n{log.read_text()[-3000:]}"
-        try:
-            if request(port, "GET", path, timeout=5)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-            timeout: float = 30) -> tuple[int, bytes, float]:
-    """(status, body, seconds) of one request on a new connection."""
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers={"Host": "127.0.0.1", **(headers or {})})
-        answer = connection.getresponse()
-        return answer.status, answer.read(), time.perf_counter() - started
-    finally:
-        connection.close()
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,60 @@
+"""Running servers for the deploy tests: a free port, a request on a new connection, waiting for an
+answer, stopping a process group."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, log: Path, path: str = "/result?data=3", *,
+             seconds: float = 90) -> None:
+    """Until GET ``path`` answers 200; fails with the log's end if the process exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"no answer on port {port}:\n{log.read_text()[-3000:]}"
+        try:
+            if request(port, "GET", path, timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 30) -> tuple[int, bytes, float]:
+    """(status, body, seconds) of one request on a new connection."""
+    return exchange(port, method, path, body, headers, timeout)[:3]
+
+
+def exchange(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+             timeout: float = 30) -> tuple[int, bytes, float, http.client.HTTPMessage]:
+    """(status, body, seconds, response headers) of one request on a new connection."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers={"Host": "127.0.0.1", **(headers or {})})
+        answer = connection.getresponse()
+        return answer.status, answer.read(), time.perf_counter() - started, answer.headers
+    finally:
+        connection.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group (it was started with ``start_new_session``), SIGKILL after 40 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
