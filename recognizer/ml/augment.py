@@ -28,14 +28,16 @@ OCCLUDE_SHARE, OCCLUDE_PX = 0.25, (3, 6)  # a quarter of the images lose a squar
 COARSE_SHARE, COARSE_PX = 0.25, (10, 17)  # a quarter of the images pass through 10 to 16 px (per batch)
 
 
-def augment(batch: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """Randomly warp, re-stroke and occlude a batch of (N, 28, 28, 1) images; seed is a [2] int tensor."""
-    warp_seed, elastic_seed, stroke_seed, occlude_seed, coarse_seed = tf.unstack(
-        tf.random.experimental.stateless_split(seed, 5))
+def augment(batch: tf.Tensor, seed: tf.Tensor, clean_share: float | tf.Tensor = 0.0) -> tf.Tensor:
+    """Randomly warp, re-stroke and occlude a batch of (N, 28, 28, 1) images; seed is a [2] int tensor.
+    A random ``clean_share`` of the images is left as it is."""
+    warp_seed, elastic_seed, stroke_seed, occlude_seed, coarse_seed, clean_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 6))
     ys, xs = _source_coordinates(tf.shape(batch)[0], tf.shape(batch)[1], warp_seed, elastic_seed)
     out = _stroke(_sample(batch, ys, xs), stroke_seed)
-    out = _coarse(_occlude(out, occlude_seed), coarse_seed)
-    return tf.clip_by_value(out, 0.0, 1.0)
+    out = tf.clip_by_value(_coarse(_occlude(out, occlude_seed), coarse_seed), 0.0, 1.0)
+    clean = tf.random.stateless_uniform([tf.shape(batch)[0], 1, 1, 1], clean_seed) < clean_share
+    return tf.where(clean, batch, out)
 
 
 def _source_coordinates(n: tf.Tensor, size: tf.Tensor, seed: tf.Tensor, elastic_seed: tf.Tensor) -> tuple:

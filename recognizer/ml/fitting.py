@@ -1,9 +1,11 @@
-"""Fitting mnist_deep: few epochs, a one-cycle learning rate, bfloat16 arithmetic.
+"""Fitting mnist_deep: few epochs of big batches, a one-cycle learning rate, bfloat16 arithmetic.
 
 Why it is fast (see mlmodel/README.md for the figures): bfloat16 matrix units do the convolutions at
-about twice float32's speed; the learning rate warms up to a high peak and anneals to almost nothing,
-so a few epochs reach what 20 epochs of a plain decay did; augmentation runs vectorised on whole
-batches in the tf.data pipeline, beside the training step rather than in it.
+about twice float32's speed, and batches of 512 keep them busier than 128 did (20 s an epoch against
+25 s); the learning rate warms up to a high peak and anneals to almost nothing, so 16 epochs reach
+what 20 epochs of a plain decay did; augmentation runs vectorised on whole batches in the tf.data
+pipeline, beside the training step rather than in it. In the last quarter of the steps half of each
+batch is left unaugmented, so the network settles on digits as they are most often written.
 """
 
 import io
@@ -28,13 +30,14 @@ FINAL_SHARE = 0.01  # the learning rate ends at this share of the peak
 
 @dataclass(frozen=True)
 class Options:
-    epochs: int = 12
-    batch_size: int = 128
+    epochs: int = 16
+    batch_size: int = 512
     seed: int | None = None
     augment: bool = True
     limit: int | None = None  # train on the first N MNIST training images only (smoke runs)
-    learning_rate: float = 2e-3  # the peak of the one-cycle schedule
+    learning_rate: float = 4e-3  # the peak of the one-cycle schedule
     dropout: float = 0.5
+    clean_finish: float = 0.25  # the last quarter of the steps sees half of its images unaugmented
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def fit(fit_data: mnist.Split, validation_data: mnist.Split, options: Options, *
     shown = Progress(progress or io.StringIO(), epochs=options.epochs, steps=steps)
     started = time.monotonic()
     history = model.fit(
-        training_batches(fit_data, batch_size=options.batch_size, seed=seed, augmented=options.augment),
+        training_batches(fit_data, batch_size=options.batch_size, seed=seed, augmented=options.augment,
+                         clean_from_step=round(steps * options.epochs * (1 - options.clean_finish))),
         epochs=options.epochs,
         steps_per_epoch=steps,
         validation_data=validation_batches(validation_data),

@@ -64,3 +64,14 @@ def test_to_input_scales_to_the_unit_range():
     images = np.array([[[0, 255] * 14] * 28], np.uint8)
     assert pipeline.to_input(images).shape == (1, 28, 28, 1)
     assert pipeline.to_input(images).max() == 1.0 and mnist.to_unit(images).dtype == np.float32
+
+
+def test_the_final_steps_leave_half_of_each_batch_unaugmented(mnist_test):
+    """Before ``clean_from_step`` every image is changed; from it on about CLEAN_FINISH_SHARE are not."""
+    data = (mnist_test[0][:512], mnist_test[1][:512])
+    batches = pipeline.training_batches(data, batch_size=512, seed=1, augmented=True, clean_from_step=2)
+    originals = {image.tobytes() for image in pipeline.to_input(data[0])}
+    untouched = [np.mean([image.tobytes() in originals for image in images.numpy()])
+                 for images, _ in batches.take(4)]
+    assert untouched[:2] == [0.0, 0.0]
+    assert all(abs(share - pipeline.CLEAN_FINISH_SHARE) < 0.1 for share in untouched[2:])

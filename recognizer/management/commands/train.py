@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="model folder to write (default: settings.NUMBERFIGURE_MODEL_DIR)")
         parser.add_argument("--epochs", type=int, default=defaults.epochs)
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+        parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
+                            help="the peak of the one-cycle learning-rate schedule")
         parser.add_argument("--seed", type=int, help="make the run reproducible")
         parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=defaults.augment,
                             help="random warps, slant, elastic distortion, stroke width and small occlusions "
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                 outcome = training.install_model(Path(options["load"]), out_dir, data_dir)
             else:
                 run_options = training.Options(
-                    epochs=options["epochs"], batch_size=options["batch_size"], seed=options["seed"],
+                    epochs=options["epochs"], batch_size=options["batch_size"],
+                    learning_rate=options["learning_rate"], seed=options["seed"],
                     augment=options["augment"], limit=options["limit"],
                 )
                 feedback = labelled_inputs() if options["include_feedback"] else None
