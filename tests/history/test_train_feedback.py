@@ -17,7 +17,7 @@ from recognizer.services import prediction_correct, prediction_store
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 SHIPPED = Path(__file__).resolve().parents[2] / "mlmodel"
-SMOKE = dict(include_feedback=True, limit=300, epochs=4, seed=3, augment=False)
+SMOKE = dict(include_feedback=True, limit=300, epochs=4, batch_size=128, seed=3, augment=False)  # 12 steps
 TAUGHT_LABEL, CORRECTIONS = 7, 25
 
 
