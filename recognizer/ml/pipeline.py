@@ -29,7 +29,7 @@ def hold_out(data: mnist.Split) -> tuple[mnist.Split, mnist.Split]:
 
 
 def training_batches(data: mnist.Split, *, batch_size: int, seed: int, augmented: bool,
-                     clean_from_step: int | None = None) -> tf.data.Dataset:
+                     clean_from_step: int) -> tf.data.Dataset:
     """Endless shuffled batches of (images, labels); augmented batches get fresh random changes each
     time, reproducible from the seed. From batch ``clean_from_step`` on, CLEAN_FINISH_SHARE of the
     images stay as they are: the last steps settle on digits as MNIST writes them."""
@@ -37,10 +37,9 @@ def training_batches(data: mnist.Split, *, batch_size: int, seed: int, augmented
     ds = tf.data.Dataset.from_tensor_slices((to_input(x), y.astype(np.int32)))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch_size)
     if augmented:
-        clean_from = tf.constant(2**62 if clean_from_step is None else clean_from_step, tf.int64)
         ds = ds.enumerate().map(
             lambda i, batch: (augment(batch[0], tf.stack([tf.constant(seed, tf.int64), i]),
-                                      tf.where(i >= clean_from, CLEAN_FINISH_SHARE, 0.0)), batch[1])
+                                      tf.where(i >= clean_from_step, CLEAN_FINISH_SHARE, 0.0)), batch[1])
         )  # one batch at a time (vectorised, a few ms); prefetch overlaps it with the training step
     return ds.prefetch(tf.data.AUTOTUNE)
 
