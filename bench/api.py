@@ -11,8 +11,12 @@ the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits r
 - the share of requests each gunicorn worker served (the app's log line of a request names its worker);
 - CPU per request of the app (master and workers) and of Cassandra, from /proc.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--close] [--nginx] [--workers N]
+    .venv/bin/python bench/api.py [--seconds 10] [--rounds 1] [--close] [--nginx] [--workers N]
                                   [--worker-class sync|gthread] [--threads N]
+
+``--rounds N`` repeats every run N times (predict and preview of one concurrency follow each other)
+and prints each figure as its lowest–highest, the ratio from runs of the same round: on this machine
+one run's figures vary by ±30 %.
 
 By default the clients keep their connections alive (browsers and HTTP client sessions do) and talk
 to gunicorn directly. ``--close`` adds runs with a new connection per request, ``--nginx`` adds runs
@@ -242,26 +246,45 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
                app_cpu * 1000 / figures["requests"], cassandra_cpu * 1000 / figures["requests"])
 
 
-def report(title: str, runs: list[Run]) -> None:
-    print(f"\n{title}")
-    by_key = {(run.endpoint, run.concurrency): run for run in runs}
-    for run in runs:
-        shares = " ".join(f"{share:.0%}" for share in run.worker_shares)
-        head = f"  {run.endpoint:<8} c{run.concurrency:<3}"
-        if run.concurrency == 1:
-            head += f" p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:5.1f} ms  {run.per_second:5.0f}/s"
+def span(values: list[float], digits: int = 1) -> str:
+    """One figure over the rounds: its value, or its lowest–highest."""
+    low, high = min(values), max(values)
+    return f"{low:.{digits}f}" if f"{low:.{digits}f}" == f"{high:.{digits}f}" else f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def report(title: str, rounds: list[list[Run]]) -> None:
+    """Each figure of each run, as a range when there were several rounds."""
+    print(f"\n{title}" + (f" ({len(rounds)} rounds, lowest–highest)" if len(rounds) > 1 else ""))
+    by_key: dict[tuple[str, int], list[Run]] = {}
+    for run in (run for runs in rounds for run in runs):
+        by_key.setdefault((run.endpoint, run.concurrency), []).append(run)
+    for (endpoint, concurrency), runs in by_key.items():
+        def figure(name: str, digits: int = 1, runs: list[Run] = runs) -> str:
+            return span([getattr(run, name) for run in runs], digits)
+
+        if len(runs) == 1:
+            shares = " ".join(f"{share:.0%}" for share in runs[0].worker_shares)
         else:
-            head += f" {run.per_second:5.0f}/s  p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:6.1f} ms"
-        print(f"{head}   CPU/request app {run.app_cpu_ms:.2f} ms, Cassandra {run.cassandra_cpu_ms:.2f} ms"
+            shares = f"each {span([100 * share for run in runs for share in run.worker_shares], 0)} %"
+        head = f"  {endpoint:<8} c{concurrency:<3}"
+        if concurrency == 1:
+            head += f" p50 {figure('p50_ms')} ms  p99 {figure('p99_ms')} ms  {figure('per_second', 0)}/s"
+        else:
+            head += f" {figure('per_second', 0)}/s  p50 {figure('p50_ms')} ms  p99 {figure('p99_ms')} ms"
+        print(f"{head}   CPU/request app {figure('app_cpu_ms', 2)} ms, Cassandra {figure('cassandra_cpu_ms', 2)} ms"
               f"   workers {shares}")
-    ratios = [f"c{c} {by_key['predict', c].per_second / by_key['preview', c].per_second:.2f}"
-              for c in CONCURRENCY if c > 1]
-    print(f"  predict/preview throughput: {', '.join(ratios)}")
+    ratios = []
+    for concurrency in (c for c in CONCURRENCY if c > 1):
+        pairs = zip(by_key["predict", concurrency], by_key["preview", concurrency], strict=True)
+        ratio = span([predict.per_second / preview.per_second for predict, preview in pairs], 2)
+        ratios.append(f"c{concurrency} {ratio}")
+    print(f"  predict/preview throughput (same round): {', '.join(ratios)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every run; figures become ranges")
     parser.add_argument("--close", action="store_true", help="also run with a new connection per request")
     parser.add_argument("--nginx", action="store_true", help="also run through nginx (deploy/nginx)")
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: gunicorn.conf.py's)")
@@ -283,9 +306,9 @@ def main() -> None:
                 load(server, server.port, endpoint, 2 * workers, 5, scripts[True], wrk)
             for route, port in routes:
                 for keep_alive in (True, False) if args.close else (True,):
-                    runs = [load(server, port, endpoint, concurrency, args.seconds, scripts[keep_alive], wrk)
-                            for concurrency in CONCURRENCY for endpoint in ENDPOINTS]
-                    report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", runs)
+                    rounds = [[load(server, port, endpoint, concurrency, args.seconds, scripts[keep_alive], wrk)
+                               for concurrency in CONCURRENCY for endpoint in ENDPOINTS] for _ in range(args.rounds)]
+                    report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", rounds)
         finally:
             server.stop()
             drop_keyspace()

@@ -1,5 +1,6 @@
 """WSGI entry point (gunicorn numberfigure.wsgi)."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -14,3 +15,7 @@ get_resolver().resolve("/")
 from recognizer.ml.runtime import get_classifier  # noqa: E402 - needs the settings set up above
 
 get_classifier()
+
+# Everything loaded so far lives as long as the worker: freezing it keeps the cyclic garbage collector from
+# scanning it again. Its full collections (every ~1,500 predictions) otherwise held a request for ~80 ms.
+gc.freeze()

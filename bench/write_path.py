@@ -1,0 +1,117 @@
+"""What storing one prediction costs when a sync worker stores it: one request at a time.
+
+For the served write (``services.prediction_store``: one UNLOGGED batch of the row, its index
+entries and its original) and, as the least any request can cost, a one-row insert, it prints per
+write: the wall time (p50/p99), the CPU of this process's request thread and of its other threads
+(the driver's event loop; the stats, flushed once a second), and the CPU of the local Cassandra
+node (from /proc). Each is measured back to back and after idle gaps, as in a request, where
+decoding and preprocessing come first.
+
+    .venv/bin/python bench/write_path.py [--count 1500] [--gaps 0,5]
+
+It needs the node of ``scripts/cassandra start`` (for its CPU time) and writes in a keyspace of its
+own (``bench_write_path``, dropped at the end).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "numberfigure.settings.local")
+os.environ["CASSANDRA_KEYSPACE"] = "bench_write_path"
+
+import django  # noqa: E402
+
+django.setup()
+
+from cassandra.cqlengine import connection  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from recognizer.models import Prediction  # noqa: E402
+from recognizer.services import prediction_store  # noqa: E402
+from recognizer.storage import cql, ids  # noqa: E402
+
+KEYSPACE = "bench_write_path"
+TICK = os.sysconf("SC_CLK_TCK")
+ORIGINAL = (ROOT / "tests/preprocessing/images/drawn_7.png").read_bytes()
+INPUT_PNG = (ROOT / "tests/preprocessing/images/mnist_7.png").read_bytes()
+PROBABILITIES = [0.001] * 7 + [0.991] + [0.001] * 2
+
+
+def served_write() -> None:
+    prediction_store(source="api", filename=None, content_type="image/png", image=ORIGINAL,
+                     input_png=INPUT_PNG, probabilities=PROBABILITIES, model_version="bench", latency_ms=3.0)
+
+
+def one_row_insert() -> None:
+    prediction_id = ids.new_prediction_id(timestamp=time.time(), shards=settings.NUMBERFIGURE_SHARDS)
+    bucket, shard = ids.partition_of(prediction_id)
+    cql.run(cql.insert(Prediction, {"bucket": bucket, "shard": shard, "id": prediction_id, "digit": 7}))
+
+
+def ticks(stat: Path) -> int:
+    fields = stat.read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cassandra_pid() -> int:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"CassandraDaemon" in (entry / "cmdline").read_bytes():
+                    return int(entry.name)
+            except OSError:
+                continue
+    sys.exit("No local Cassandra node runs: start one with scripts/cassandra start.")
+
+
+def thread_ticks() -> tuple[int, int]:
+    """(this thread's, the other threads') CPU ticks of this process."""
+    own = ticks(Path(f"/proc/self/task/{os.getpid()}/stat"))
+    return own, ticks(Path("/proc/self/stat")) - own
+
+
+def measure(write, *, gap: float, count: int, node: Path) -> str:
+    walls = []
+    (own, others), node_before = thread_ticks(), ticks(node)
+    for _ in range(count):
+        time.sleep(gap)
+        started = time.perf_counter()
+        write()
+        walls.append((time.perf_counter() - started) * 1000)
+    (own_after, others_after), node_after = thread_ticks(), ticks(node)
+    per_write = 1000 / TICK / count  # ms per tick, spread over the writes
+    walls.sort()
+    return (f"p50 {statistics.median(walls):5.2f} ms  p99 {walls[int(0.99 * count)]:5.2f} ms   "
+            f"CPU per write: request thread {(own_after - own) * per_write:.2f} ms, "
+            f"driver threads {(others_after - others) * per_write:.2f} ms, "
+            f"Cassandra {(node_after - node_before) * per_write:.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1500, help="writes per measurement")
+    parser.add_argument("--gaps", default="0,5", help="idle gaps before each write, in ms, comma-separated")
+    args = parser.parse_args()
+    node = Path(f"/proc/{cassandra_pid()}/stat")
+    call_command("sync_cassandra", verbosity=0)
+    try:
+        for write in (served_write, one_row_insert):  # the first few hundred warm the node's code up
+            for _ in range(300):
+                write()
+        print(f"{args.count} writes each, one at a time, to the node at {settings.DATABASES['cassandra']['HOST']}")
+        for gap in (float(g) / 1000 for g in args.gaps.split(",")):
+            for name, write in (("served write", served_write), ("one-row insert", one_row_insert)):
+                print(f"  {name:15s} gap {gap * 1000:3.0f} ms  {measure(write, gap=gap, count=args.count, node=node)}")
+    finally:
+        connection.get_session().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+
+
+if __name__ == "__main__":
+    main()
