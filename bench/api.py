@@ -248,30 +248,32 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
 
 def span(values: list[float], digits: int = 1) -> str:
     """One figure over the rounds: its value, or its lowest–highest."""
-    low, high = min(values), max(values)
-    return f"{low:.{digits}f}" if f"{low:.{digits}f}" == f"{high:.{digits}f}" else f"{low:.{digits}f}–{high:.{digits}f}"
+    low, high = (f"{value:.{digits}f}" for value in (min(values), max(values)))
+    return low if low == high else f"{low}–{high}"
+
+
+def figure(runs: list[Run], name: str, digits: int = 1) -> str:
+    """A field of the same run over the rounds (``span``)."""
+    return span([getattr(run, name) for run in runs], digits)
 
 
 def report(title: str, rounds: list[list[Run]]) -> None:
     """Each figure of each run, as a range when there were several rounds."""
     print(f"\n{title}" + (f" ({len(rounds)} rounds, lowest–highest)" if len(rounds) > 1 else ""))
     by_key: dict[tuple[str, int], list[Run]] = {}
-    for run in (run for runs in rounds for run in runs):
+    for run in (run for one_round in rounds for run in one_round):
         by_key.setdefault((run.endpoint, run.concurrency), []).append(run)
     for (endpoint, concurrency), runs in by_key.items():
-        def figure(name: str, digits: int = 1, runs: list[Run] = runs) -> str:
-            return span([getattr(run, name) for run in runs], digits)
-
         if len(runs) == 1:
             shares = " ".join(f"{share:.0%}" for share in runs[0].worker_shares)
         else:
             shares = f"each {span([100 * share for run in runs for share in run.worker_shares], 0)} %"
         head = f"  {endpoint:<8} c{concurrency:<3}"
-        if concurrency == 1:
-            head += f" p50 {figure('p50_ms')} ms  p99 {figure('p99_ms')} ms  {figure('per_second', 0)}/s"
-        else:
-            head += f" {figure('per_second', 0)}/s  p50 {figure('p50_ms')} ms  p99 {figure('p99_ms')} ms"
-        print(f"{head}   CPU/request app {figure('app_cpu_ms', 2)} ms, Cassandra {figure('cassandra_cpu_ms', 2)} ms"
+        latency = f"p50 {figure(runs, 'p50_ms')} ms  p99 {figure(runs, 'p99_ms')} ms"
+        rate = f"{figure(runs, 'per_second', 0)}/s"
+        head += f" {latency}  {rate}" if concurrency == 1 else f" {rate}  {latency}"
+        print(f"{head}   CPU/request app {figure(runs, 'app_cpu_ms', 2)} ms, "
+              f"Cassandra {figure(runs, 'cassandra_cpu_ms', 2)} ms"
               f"   workers {shares}")
     ratios = []
     for concurrency in (c for c in CONCURRENCY if c > 1):

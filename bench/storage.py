@@ -45,6 +45,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from api import cpu_seconds  # noqa: E402 - bench/api.py
 from cassandra.cqlengine.management import sync_table  # noqa: E402
 from cassandra.metadata import Murmur3Token  # noqa: E402
 from cassandra.query import BatchStatement, BatchType  # noqa: E402
@@ -160,11 +161,6 @@ def send(groups: list[list]) -> float:
 def cassandra_pid() -> int:
     """The local node's pid (scripts/cassandra's state folder, CASSANDRA_LOCAL_DIR if set)."""
     return int((Path(os.environ.get("CASSANDRA_LOCAL_DIR", ROOT / ".cassandra")) / "cassandra.pid").read_text())
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_cost(count: int, rng: random.Random) -> None:

@@ -29,6 +29,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from api import cassandra_pids, cpu_seconds  # noqa: E402 - bench/api.py: the node's process and CPU
 from cassandra.cqlengine import connection  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -38,7 +39,6 @@ from recognizer.services import prediction_store  # noqa: E402
 from recognizer.storage import cql, ids  # noqa: E402
 
 KEYSPACE = "bench_write_path"
-TICK = os.sysconf("SC_CLK_TCK")
 ORIGINAL = (ROOT / "tests/preprocessing/images/drawn_7.png").read_bytes()
 INPUT_PNG = (ROOT / "tests/preprocessing/images/mnist_7.png").read_bytes()
 PROBABILITIES = [0.001] * 7 + [0.991] + [0.001] * 2
@@ -55,43 +55,21 @@ def one_row_insert() -> None:
     cql.run(cql.insert(Prediction, {"bucket": bucket, "shard": shard, "id": prediction_id, "digit": 7}))
 
 
-def ticks(stat: Path) -> int:
-    fields = stat.read_text().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def cassandra_pid() -> int:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if b"CassandraDaemon" in (entry / "cmdline").read_bytes():
-                    return int(entry.name)
-            except OSError:
-                continue
-    sys.exit("No local Cassandra node runs: start one with scripts/cassandra start.")
-
-
-def thread_ticks() -> tuple[int, int]:
-    """(this thread's, the other threads') CPU ticks of this process."""
-    own = ticks(Path(f"/proc/self/task/{os.getpid()}/stat"))
-    return own, ticks(Path("/proc/self/stat")) - own
-
-
-def measure(write, *, gap: float, count: int, node: Path) -> str:
+def measure(write, *, gap: float, count: int, node: int) -> str:
     walls = []
-    (own, others), node_before = thread_ticks(), ticks(node)
+    own, process, node_before = time.thread_time(), time.process_time(), cpu_seconds(node)
     for _ in range(count):
         time.sleep(gap)
         started = time.perf_counter()
         write()
         walls.append((time.perf_counter() - started) * 1000)
-    (own_after, others_after), node_after = thread_ticks(), ticks(node)
-    per_write = 1000 / TICK / count  # ms per tick, spread over the writes
+    own, process = time.thread_time() - own, time.process_time() - process
+    node_cpu = cpu_seconds(node) - node_before
     walls.sort()
     return (f"p50 {statistics.median(walls):5.2f} ms  p99 {walls[int(0.99 * count)]:5.2f} ms   "
-            f"CPU per write: request thread {(own_after - own) * per_write:.2f} ms, "
-            f"driver threads {(others_after - others) * per_write:.2f} ms, "
-            f"Cassandra {(node_after - node_before) * per_write:.2f} ms")
+            f"CPU per write: request thread {own * 1000 / count:.2f} ms, "
+            f"driver threads {(process - own) * 1000 / count:.2f} ms, "
+            f"Cassandra {node_cpu * 1000 / count:.2f} ms")
 
 
 def main() -> None:
@@ -99,7 +77,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1500, help="writes per measurement")
     parser.add_argument("--gaps", default="0,5", help="idle gaps before each write, in ms, comma-separated")
     args = parser.parse_args()
-    node = Path(f"/proc/{cassandra_pid()}/stat")
+    nodes = cassandra_pids()
+    if not nodes:
+        sys.exit("No local Cassandra node runs: start one with scripts/cassandra start.")
+    node = nodes[0]
     call_command("sync_cassandra", verbosity=0)
     try:
         for write in (served_write, one_row_insert):  # the first few hundred warm the node's code up
