@@ -4,9 +4,10 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
-from fault_harness import counted_total, fault, lost, report, row_count, run_load, wait_for
+from fault_harness import STATE, counted_total, fault, lost, report, row_count, run_load, wait_for
 
 
 def outbox_empty(server) -> bool:
@@ -89,3 +90,13 @@ def test_a_contact_point_whose_name_does_not_resolve_is_degraded_not_an_error(si
     assert statuses == [202] * 5
     assert health[0] == 200 and json.loads(health[1])["status"] == "degraded"
     assert history[0] == 503 and "not reachable" in json.loads(history[1])["error"]
+
+
+def test_every_thread_of_a_local_node_naps_with_a_coarser_timer_slack(single):
+    """scripts/cassandra starts the node with a timer slack of 150 µs (CASSANDRA_TIMER_SLACK_US) on
+    every thread, those it starts later included: its idle pool workers' 10 µs naps then wake the
+    CPU less often (README "Speed")."""
+    pid = int((STATE / "single" / "cassandra.pid").read_text())
+    threads = [task.name for task in Path(f"/proc/{pid}/task").iterdir()]
+    slacks = {int(Path(f"/proc/{tid}/timerslack_ns").read_text()) for tid in threads}
+    assert len(threads) > 20 and slacks == {150_000}, slacks
