@@ -14,9 +14,10 @@ the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits r
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 1] [--close] [--nginx] [--workers N]
                                   [--worker-class sync|gthread] [--threads N]
 
-``--rounds N`` repeats every run N times (predict and preview of one concurrency follow each other)
-and prints each figure as its lowest–highest, the ratio from runs of the same round: on this machine
-one run's figures vary by ±30 %.
+At 16 and 64, predict and preview take turns every 2 s until each had ``--seconds``: the machine's
+speed drifts by up to ±30 % within minutes, and taking turns puts that drift on both alike, so their
+ratio compares like with like. ``--rounds N`` repeats every run N times and prints each figure as its
+lowest–highest, the ratio from runs of the same round.
 
 By default the clients keep their connections alive (browsers and HTTP client sessions do) and talk
 to gunicorn directly. ``--close`` adds runs with a new connection per request, ``--nginx`` adds runs
@@ -31,6 +32,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -44,7 +46,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 KEYSPACE = "bench_numberfigure"
 ENDPOINTS = ("predict", "preview")
-CONCURRENCY = (1, 16, 64)
+CONCURRENCY = (1, 16, 64)  # latency at the first, throughput at the others
+TURN_SECONDS = 2  # predict and preview take turns this long in a throughput run (``in_turns``)
 UNLIMITED = "1000000/s"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -209,12 +212,22 @@ class Run:
     endpoint: str
     concurrency: int
     requests: int
-    per_second: float
+    seconds: float
     p50_ms: float
     p99_ms: float
-    worker_shares: list[float]  # of the requests, per worker, largest first
+    served: dict[int, int]  # requests per worker pid
     app_cpu_ms: float  # per request
     cassandra_cpu_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def worker_shares(self) -> list[float]:
+        """Of the requests, per worker, largest first."""
+        total = sum(self.served.values()) or 1
+        return sorted((count / total for count in self.served.values()), reverse=True)
 
 
 def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: int, script: Path,
@@ -239,11 +252,32 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
         raise SystemExit(f"{endpoint} at {concurrency}: {figures['socket_errors']} socket errors, "
                          f"{figures['bad_status']} answers that were not 2xx (the app's: {dict(statuses)}):\n{output}")
     served = Counter(re.findall(route + rb'.*"worker": (\d+)', lines))
-    counts = sorted((served.get(str(pid).encode(), 0) for pid in workers), reverse=True)
-    total = sum(counts) or 1
-    return Run(endpoint, concurrency, figures["requests"], figures["requests"] / figures["seconds"],
-               figures["p50_ms"], figures["p99_ms"], [count / total for count in counts],
+    return Run(endpoint, concurrency, figures["requests"], figures["seconds"], figures["p50_ms"], figures["p99_ms"],
+               {pid: served.get(str(pid).encode(), 0) for pid in workers},
                app_cpu * 1000 / figures["requests"], cassandra_cpu * 1000 / figures["requests"])
+
+
+def in_turns(server: Server, port: int, concurrency: int, seconds: int, script: Path, wrk: str) -> list[Run]:
+    """Both endpoints' throughput runs, taking turns every TURN_SECONDS: the machine's speed drifts by
+    up to ±30 % within minutes, and taking turns puts that drift on predict and preview alike."""
+    turns: dict[str, list[Run]] = {endpoint: [] for endpoint in ENDPOINTS}
+    for _ in range(max(1, round(seconds / TURN_SECONDS))):
+        for endpoint in ENDPOINTS:
+            turns[endpoint].append(load(server, port, endpoint, concurrency, TURN_SECONDS, script, wrk))
+    return [combined(runs) for runs in turns.values()]
+
+
+def combined(turns: list[Run]) -> Run:
+    """One endpoint's turns as one run: requests, seconds and CPU added up; the turns' median p50 and
+    highest p99 (wrk reports percentiles, not the latencies behind them)."""
+    requests = sum(turn.requests for turn in turns)
+    served = Counter()
+    for turn in turns:
+        served.update(turn.served)
+    return Run(turns[0].endpoint, turns[0].concurrency, requests, sum(turn.seconds for turn in turns),
+               statistics.median(turn.p50_ms for turn in turns), max(turn.p99_ms for turn in turns), dict(served),
+               sum(turn.app_cpu_ms * turn.requests for turn in turns) / requests,
+               sum(turn.cassandra_cpu_ms * turn.requests for turn in turns) / requests)
 
 
 def span(values: list[float], digits: int = 1) -> str:
@@ -308,8 +342,11 @@ def main() -> None:
                 load(server, server.port, endpoint, 2 * workers, 5, scripts[True], wrk)
             for route, port in routes:
                 for keep_alive in (True, False) if args.close else (True,):
-                    rounds = [[load(server, port, endpoint, concurrency, args.seconds, scripts[keep_alive], wrk)
-                               for concurrency in CONCURRENCY for endpoint in ENDPOINTS] for _ in range(args.rounds)]
+                    script = scripts[keep_alive]
+                    rounds = [[*(load(server, port, endpoint, 1, args.seconds, script, wrk) for endpoint in ENDPOINTS),
+                               *(run for concurrency in CONCURRENCY[1:]
+                                 for run in in_turns(server, port, concurrency, args.seconds, script, wrk))]
+                              for _ in range(args.rounds)]
                     report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", rounds)
         finally:
             server.stop()
