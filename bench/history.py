@@ -10,22 +10,16 @@ Prints median milliseconds and the 100k / 1k ratios.
 
 import argparse
 import html
-import os
 import random
 import re
 import statistics
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "numberfigure.settings.local")
-os.environ["CASSANDRA_KEYSPACE"] = "bench_numberfigure"
+import in_process  # bench/in_process.py
 
-import django  # noqa: E402
-
-django.setup()
+KEYSPACE = "bench_numberfigure"
+in_process.setup(keyspace=KEYSPACE)
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -34,7 +28,7 @@ from django.test import Client  # noqa: E402
 
 from recognizer.services import prediction_store  # noqa: E402
 
-INPUT_PNG = (Path(__file__).resolve().parents[1] / "tests/preprocessing/images/mnist_7.png").read_bytes()
+INPUT_PNG = (in_process.ROOT / "tests/preprocessing/images/mnist_7.png").read_bytes()
 DAYS = 30
 OLDER_LINK = re.compile(r'href="([^"]+)" data-testid="older"')
 
@@ -95,7 +89,7 @@ def main() -> None:
     settings.NUMBERFIGURE_HISTORY_PUBLIC = True
     settings.ALLOWED_HOSTS = ["*"]
     session = connections["cassandra"].connection.session
-    session.execute("DROP KEYSPACE IF EXISTS bench_numberfigure")
+    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
     call_command("sync_cassandra", verbosity=0)
     client = Client()
     results, stored = {}, 0
@@ -107,7 +101,7 @@ def main() -> None:
             print(f"filled to {size:,} predictions in {time.perf_counter() - started:.0f} s", flush=True)
             results[size] = measure(client)
     finally:
-        session.execute("DROP KEYSPACE IF EXISTS bench_numberfigure")
+        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
     small = min(results)
     print(f"\n{'median ms':<32}" + "".join(f"{size:>12,}" for size in results) + f"{'ratio':>9}")
     for position, name in enumerate(results[small]):

@@ -29,21 +29,16 @@ import random
 import re
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "numberfigure.settings.local")
-os.environ["CASSANDRA_KEYSPACE"] = "bench_storage"
+import in_process  # bench/in_process.py
 
-import django  # noqa: E402
-
-django.setup()
+KEYSPACE = "bench_storage"
+in_process.setup(keyspace=KEYSPACE)
 
 from api import cpu_seconds  # noqa: E402 - bench/api.py
 from cassandra.cqlengine.management import sync_table  # noqa: E402
@@ -60,7 +55,7 @@ from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, Legac
 from recognizer.storage.keys import ALL  # noqa: E402
 from recognizer.storage.records import StoredPrediction  # noqa: E402
 
-KEYSPACE = "bench_storage"
+ROOT = in_process.ROOT
 INPUT_PNG = (ROOT / "tests/preprocessing/images/mnist_7.png").read_bytes()
 ORIGINAL = (ROOT / "tests/preprocessing/images/drawn_7.png").read_bytes()
 DAY = 86400

@@ -14,20 +14,14 @@ own (``bench_write_path``, dropped at the end).
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "numberfigure.settings.local")
-os.environ["CASSANDRA_KEYSPACE"] = "bench_write_path"
+import in_process  # bench/in_process.py
 
-import django  # noqa: E402
-
-django.setup()
+KEYSPACE = "bench_write_path"
+in_process.setup(keyspace=KEYSPACE)
 
 from api import cassandra_pids, cpu_seconds  # noqa: E402 - bench/api.py: the node's process and CPU
 from cassandra.cqlengine import connection  # noqa: E402
@@ -38,7 +32,7 @@ from recognizer.models import Prediction  # noqa: E402
 from recognizer.services import prediction_store  # noqa: E402
 from recognizer.storage import cql, ids  # noqa: E402
 
-KEYSPACE = "bench_write_path"
+ROOT = in_process.ROOT
 ORIGINAL = (ROOT / "tests/preprocessing/images/drawn_7.png").read_bytes()
 INPUT_PNG = (ROOT / "tests/preprocessing/images/mnist_7.png").read_bytes()
 PROBABILITIES = [0.001] * 7 + [0.991] + [0.001] * 2
