@@ -49,6 +49,7 @@ ENDPOINTS = ("predict", "preview")
 CONCURRENCY = (1, 16, 64)  # latency at the first, throughput at the others
 TURN_SECONDS = 2  # predict and preview take turns this long in a throughput run (``in_turns``)
 UNLIMITED = "1000000/s"
+SETTLE_SECONDS = 0.2  # after the backlog: longer than the requests other workers still run (``settle``)
 TICK = os.sysconf("SC_CLK_TCK")
 
 # wrk: POST the body file; report exact figures as one JSON line at the end.
@@ -115,6 +116,20 @@ def wait_until_up(port: int, process: subprocess.Popen, what: str) -> None:
             pass
         time.sleep(0.3)
     raise SystemExit(f"{what} did not answer GET /healthz on port {port} in 120 s")
+
+
+def settle(port: int) -> None:
+    """Until the server has worked off what the previous run left. When wrk stops, the requests on
+    its connections that wait in the listen backlog are still served one by one (a sync worker cannot
+    tell that the client left), and they held up the next run's first request: 180-260 ms after a
+    run at 64. At concurrency 1 wrk then corrects for coordinated omission, adding samples as if the
+    requests it could not send had waited too, which made that one request a p99 of 60-150 ms.
+    A GET /healthz waits in the backlog behind them; the requests still running finish meanwhile."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/healthz")
+    connection.getresponse().read()
+    connection.close()
+    time.sleep(SETTLE_SECONDS)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -232,7 +247,8 @@ class Run:
 
 def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: int, script: Path,
          wrk: str) -> Run:
-    """One wrk run; CPU and worker shares measured over it."""
+    """One wrk run, once the server has settled; CPU and worker shares measured over it."""
+    settle(port)
     app, cassandra, workers = server.app_pids(), cassandra_pids(), server.worker_pids()
     cpu_before = sum(map(cpu_seconds, app)), sum(map(cpu_seconds, cassandra))
     log_start = server.log.stat().st_size
