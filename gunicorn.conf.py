@@ -15,8 +15,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # alive only between requests, so one busy for longer than `timeout` is killed (and replaced). A gthread
 # worker's main thread keeps telling it while a request runs for ever. Sync workers read one request at a
 # time and keep no connection alive: they belong behind a buffering proxy (nginx, deploy/nginx/), which
-# holds slow clients and idle keep-alive connections instead of them.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# holds slow clients and idle keep-alive connections instead of them. The default is gunicorn's sync worker
+# waking one idle worker per connection (numberfigure/workers.py), so requests one at a time keep to two
+# warm workers (bench/api.py: predict p50 at c1 4.8-6.3 ms against 5.7-6.8 ms with gunicorn's "sync").
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "numberfigure.workers.WarmSyncWorker")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))  # gthread workers only
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

@@ -1,5 +1,5 @@
-"""Running servers for the deploy tests: a free port, a request on a new connection, waiting for an
-answer, stopping a process group."""
+"""Running servers for the deploy tests: a free port, `make run`, a request on a new connection, waiting
+for an answer, stopping a process group."""
 
 import http.client
 import os
@@ -7,13 +7,37 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def make_run(work: Path, **env: str) -> Iterator[tuple[int, Path]]:
+    """`make run` on a free port with ``env`` added, the Makefile and gunicorn.conf.py choosing the rest (as
+    a person runs it); yields (port, log file in ``work``) once it answers GET /healthz."""
+    port = free_port()
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for chosen_by_the_repo in ("DJANGO_SETTINGS_MODULE", "GUNICORN_WORKER_CLASS"):
+        environment.pop(chosen_by_the_repo, None)
+    environment.update(env)
+    log = work / "make-run.log"
+    with log.open("wb") as out:
+        make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=REPO, env=environment,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(port, make, log, "/healthz", seconds=120)
+        yield port, log
+    finally:
+        stop(make)
 
 
 def wait_for(port: int, process: subprocess.Popen, log: Path, path: str = "/result?data=3", *,

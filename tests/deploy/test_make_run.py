@@ -1,34 +1,18 @@
 """`make run` serves the product as deployed: gunicorn with gunicorn.conf.py, static files included."""
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
-from servers import exchange, free_port, stop, wait_for
-
-REPO = Path(__file__).resolve().parents[2]
+from servers import REPO, exchange, make_run
 
 pytestmark = pytest.mark.deploy
 
 
 @pytest.fixture(scope="module")
 def served(cassandra_keyspace, tmp_path_factory):
-    """`make run` on a free port, against the test keyspace; yields (port, log file)."""
+    """`make run` with 2 workers, against the test keyspace; yields (port, log file)."""
     work = tmp_path_factory.mktemp("make-run")
-    port = free_port()
-    env = {**os.environ, "CASSANDRA_KEYSPACE": cassandra_keyspace, "DJANGO_VAR_DIR": str(work / "var"),
-           "DJANGO_STATIC_ROOT": str(work / "static"), "WEB_CONCURRENCY": "2", "PYTHONUNBUFFERED": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)  # as a person runs it: the Makefile chooses
-    log = work / "make-run.log"
-    with log.open("wb") as out:
-        make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=REPO, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for(port, make, log, "/healthz", seconds=120)
-        yield port, log
-    finally:
-        stop(make)
+    with make_run(work, CASSANDRA_KEYSPACE=cassandra_keyspace, DJANGO_VAR_DIR=str(work / "var"),
+                  DJANGO_STATIC_ROOT=str(work / "static"), WEB_CONCURRENCY="2") as running:
+        yield running
 
 
 def test_make_run_serves_pages_and_static_files_with_gunicorn(served):
