@@ -12,7 +12,7 @@ the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits r
 - CPU per request of the app (master and workers) and of Cassandra, from /proc.
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 1] [--close] [--nginx] [--workers N]
-                                  [--worker-class sync|gthread] [--threads N]
+                                  [--worker-class CLASS] [--threads N]
 
 At 16 and 64, predict and preview take turns every 2 s until each had ``--seconds``: the machine's
 speed drifts by up to ±30 % within minutes, and taking turns puts that drift on both alike, so their
@@ -340,7 +340,8 @@ def main() -> None:
     parser.add_argument("--close", action="store_true", help="also run with a new connection per request")
     parser.add_argument("--nginx", action="store_true", help="also run through nginx (deploy/nginx)")
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: gunicorn.conf.py's)")
-    parser.add_argument("--worker-class", help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's)")
+    parser.add_argument("--worker-class",
+                        help="GUNICORN_WORKER_CLASS, e.g. sync or gthread (default: gunicorn.conf.py's WarmSyncWorker)")
     parser.add_argument("--threads", type=int, help="GUNICORN_THREADS, for gthread workers")
     args = parser.parse_args()
     wrk = require_wrk()
