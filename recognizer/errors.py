@@ -79,3 +79,8 @@ class OutboxFull(RecognizerError, status=503):
 
 class RateLimited(RecognizerError, status=429):
     """More requests from one client than its rate allows (``RATE_LIMIT_*``); it may retry later."""
+
+
+class ClientGone(RecognizerError, status=499):
+    """The client closed its connection before its request was processed (nginx's 499): nobody
+    would read the answer, so nothing is recognised or stored."""

@@ -17,7 +17,7 @@ from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
 from ..selectors import prediction_get, prediction_image_get
 from ..services import prediction_correct, prediction_delete, predictions_create
-from ..web import access
+from ..web import access, clients
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
 from ..web.uploads import decode_image_text, uploads_from_files
@@ -41,7 +41,12 @@ class RecognitionView(APIView):
     permission_classes = [AllowAny]
 
     def read(self, request: Request) -> tuple[list[ImageUpload], str]:
-        """The uploads and the declared source, or a 4xx error."""
+        """The uploads and the declared source, or a 4xx error (499 when the client has left meanwhile)."""
+        uploads, source = self._uploads(request)
+        clients.ensure_waiting(request)
+        return uploads, source
+
+    def _uploads(self, request: Request) -> tuple[list[ImageUpload], str]:
         if request.content_type.startswith("image/"):
             return [ImageUpload(data=request.data)], "api"
         data = request.data

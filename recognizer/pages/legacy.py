@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..errors import BadRequest
 from ..services import predictions_create
-from ..web import throttle
+from ..web import clients, throttle
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import decode_image_text, json_fields
 
@@ -22,7 +22,9 @@ def upload3(request):
         filedata = _fields(request).get("filedata")
         if filedata is None:
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
-        [prediction] = predictions_create(uploads=[decode_image_text(filedata, field="filedata")], source="draw")
+        upload = decode_image_text(filedata, field="filedata")
+        clients.ensure_waiting(request)
+        [prediction] = predictions_create(uploads=[upload], source="draw")
     except REQUEST_ERRORS as error:
         problem = problem_for(error)
         return JsonResponse({"status": "error", "error": problem.message}, status=problem.status)

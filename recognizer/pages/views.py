@@ -11,7 +11,7 @@ from ..errors import BadRequest
 from ..health import service_status
 from ..selectors import prediction_get
 from ..services import predictions_create
-from ..web import throttle
+from ..web import clients, throttle
 from ..web.access import can_change
 from ..web.display import WIDGET_TEMPLATE, page_result, prediction_json
 from ..web.problems import REQUEST_ERRORS, problem_for
@@ -59,7 +59,9 @@ def upload(request):
             files = request.FILES.getlist("images") + request.FILES.getlist("file")
             if not files:
                 raise BadRequest("Choose one or more image files to recognise.")
-            predictions = predictions_create(uploads=uploads_from_files(files), source="upload")
+            uploads = uploads_from_files(files)
+            clients.ensure_waiting(request)
+            predictions = predictions_create(uploads=uploads, source="upload")
             context["results"] = [page_result(p, request) for p in predictions]
         except REQUEST_ERRORS as error:
             problem = problem_for(error)

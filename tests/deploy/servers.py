@@ -21,14 +21,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def make_run(work: Path, **env: str) -> Iterator[tuple[int, Path]]:
-    """`make run` on a free port with ``env`` added, the Makefile and gunicorn.conf.py choosing the rest (as
-    a person runs it); yields (port, log file in ``work``) once it answers GET /healthz."""
+def make_run(work: Path, *, keyspace: str, **env: str) -> Iterator[tuple[int, Path]]:
+    """`make run` on a free port, on Cassandra ``keyspace`` with its files in ``work``, with ``env`` added,
+    the Makefile and gunicorn.conf.py choosing the rest (as a person runs it); yields (port, log file in
+    ``work``) once it answers GET /healthz."""
     port = free_port()
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for chosen_by_the_repo in ("DJANGO_SETTINGS_MODULE", "GUNICORN_WORKER_CLASS"):
         environment.pop(chosen_by_the_repo, None)
-    environment.update(env)
+    environment.update(CASSANDRA_KEYSPACE=keyspace, DJANGO_VAR_DIR=str(work / "var"),
+                       DJANGO_STATIC_ROOT=str(work / "static"), **env)
     log = work / "make-run.log"
     with log.open("wb") as out:
         make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=REPO, env=environment,

@@ -10,8 +10,7 @@ pytestmark = pytest.mark.deploy
 def served(cassandra_keyspace, tmp_path_factory):
     """`make run` with 2 workers, against the test keyspace; yields (port, log file)."""
     work = tmp_path_factory.mktemp("make-run")
-    with make_run(work, CASSANDRA_KEYSPACE=cassandra_keyspace, DJANGO_VAR_DIR=str(work / "var"),
-                  DJANGO_STATIC_ROOT=str(work / "static"), WEB_CONCURRENCY="2") as running:
+    with make_run(work, keyspace=cassandra_keyspace, WEB_CONCURRENCY="2") as running:
         yield running
 
 

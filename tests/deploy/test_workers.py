@@ -18,8 +18,7 @@ WORKERS = 4
 def four_workers(cassandra_keyspace, tmp_path_factory):
     """`make run` with gunicorn.conf.py's worker class and 4 workers; yields (port, log file)."""
     work = tmp_path_factory.mktemp("workers")
-    with make_run(work, CASSANDRA_KEYSPACE=cassandra_keyspace, DJANGO_VAR_DIR=str(work / "var"),
-                  DJANGO_STATIC_ROOT=str(work / "static"), WEB_CONCURRENCY=str(WORKERS),
+    with make_run(work, keyspace=cassandra_keyspace, WEB_CONCURRENCY=str(WORKERS),
                   RATE_LIMIT_PREVIEW="100000/m") as running:
         yield running
 
