@@ -1,3 +1,5 @@
+from http.client import responses
+
 from django.apps import AppConfig
 
 
@@ -9,3 +11,6 @@ class RecognizerConfig(AppConfig):
         from .storage import connection
 
         connection.install()
+        # ClientGone's status (nginx's 499), named in the status line and in Django's request log
+        # instead of "Unknown Status Code".
+        responses.setdefault(499, "Client Closed Request")

@@ -2,6 +2,7 @@
 for an answer, stopping a process group."""
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -84,3 +85,21 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def send_whole(port: int, path: str, headers: dict, body: bytes) -> socket.socket:
+    """A whole POST sent on a new connection, left open and unread: the caller closes it, as a client
+    that gives up waiting for the answer."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in
+                   {"Host": "127.0.0.1", **headers, "Content-Length": len(body)}.items())
+    connection = socket.create_connection(("127.0.0.1", port))
+    connection.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + body)
+    return connection
+
+
+def logged(log: Path, since: int, route: str) -> list[dict]:
+    """The app's request log entries (one JSON line each) for ``route``, written after byte ``since``."""
+    with log.open("rb") as lines:
+        lines.seek(since)
+        entries = [json.loads(line) for line in lines if line.startswith(b"{")]
+    return [entry for entry in entries if entry.get("route") == route]

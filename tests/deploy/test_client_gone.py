@@ -4,14 +4,12 @@ backlog) is answered 499 without any work: nothing recognised, nothing stored
 
 import base64
 import json
-import socket
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from servers import make_run, request
+from servers import logged, make_run, request, send_whole
 
 from recognizer.models import Prediction
 
@@ -45,21 +43,6 @@ def old_draw_page(png: bytes) -> tuple[str, dict, bytes]:
     return "/upload3", {"Content-Type": "application/json"}, json.dumps({"filedata": data_url}).encode()
 
 
-def send_and_leave(port: int, path: str, headers: dict, body: bytes) -> None:
-    """The whole request, then the connection closed at once: a client that gave up waiting."""
-    head = "".join(f"{name}: {value}\r\n" for name, value in
-                   {"Host": "127.0.0.1", **headers, "Content-Length": len(body)}.items())
-    with socket.create_connection(("127.0.0.1", port)) as connection:
-        connection.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + body)
-
-
-def statuses(log: Path, since: int, route: str) -> list[int]:
-    with log.open("rb") as lines:
-        lines.seek(since)
-        entries = [json.loads(line) for line in lines if line.startswith(b"{")]
-    return [entry["status"] for entry in entries if entry.get("route") == route]
-
-
 @pytest.mark.parametrize("endpoint", [api_predict, upload_page, old_draw_page], ids=lambda e: e.__name__)
 def test_requests_whose_client_left_store_nothing(one_worker, cassandra, digit_png, endpoint):
     port, log = one_worker
@@ -72,11 +55,12 @@ def test_requests_whose_client_left_store_nothing(one_worker, cassandra, digit_p
         busy = client.submit(request, port, "POST", "/api/predict", photo, {"Content-Type": "image/png"})
         time.sleep(0.005)  # accepted first
         for _ in range(ABANDONED):
-            send_and_leave(port, path, headers, body)
+            send_whole(port, path, headers, body).close()  # a client that gave up waiting
         # Served after all of them (one worker, first come first served): a client that waits.
         status, answer, _ = request(port, "POST", path, body, headers)
         assert busy.result()[0] == 201
 
     assert status in (200, 201), answer[:300]
-    assert Counter(statuses(log, since, path)) == Counter({499: ABANDONED, status: 1 + (path == "/api/predict")})
+    served = Counter(entry["status"] for entry in logged(log, since, path))
+    assert served == Counter({499: ABANDONED, status: 1 + (path == "/api/predict")})
     assert len(list(cassandra.execute(f"SELECT id FROM {Prediction.column_family_name()}"))) == 2

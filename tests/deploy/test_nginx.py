@@ -7,29 +7,40 @@ Prints the latency of normal requests while 24 connections hold half a request (
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from django.db import connections
-from servers import free_port, request, stop, wait_for
+from servers import free_port, logged, request, send_whole, stop, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 HALF_OPEN = 24
 # RATE_LIMIT_PREDICT of the app under test, per hour: django-ratelimit counts in fixed windows, and a burst
 # that spans a window's end starts counting afresh (a per-minute rate failed CI once that way)
 RATE = 5
+LEAVING = 6  # clients that give up waiting
 DEADLINE = 8  # GUNICORN_TIMEOUT of the app under test, seconds
 
 pytestmark = pytest.mark.deploy
 
 
+class Stack(NamedTuple):
+    proxy_port: int  # nginx
+    app_port: int  # gunicorn
+    app_log: Path
+    app_pid: int  # gunicorn's master
+
+
 @pytest.fixture(scope="module")
 def stack(cassandra_keyspace, tmp_path_factory):
-    """gunicorn (2 sync workers) and nginx in front; yields (nginx port, gunicorn port)."""
+    """gunicorn (2 sync workers) and nginx in front."""
     work = tmp_path_factory.mktemp("nginx")
     app_port, proxy_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if name.startswith("CASSANDRA_") or name in
@@ -58,7 +69,7 @@ def stack(cassandra_keyspace, tmp_path_factory):
     try:
         wait_for(app_port, app, app_log)
         wait_for(proxy_port, proxy, work / "error.log")
-        yield proxy_port, app_port
+        yield Stack(proxy_port, app_port, app_log, app.pid)
     finally:
         stop(proxy)
         stop(app)
@@ -82,7 +93,7 @@ def stored_rows(keyspace: str) -> int:
 
 
 def test_half_open_connections_leave_normal_requests_answered_within_a_second(stack):
-    proxy_port, app_port = stack
+    proxy_port, app_port = stack.proxy_port, stack.app_port
     stalled = half_open(proxy_port, HALF_OPEN)
     try:
         time.sleep(0.5)  # let nginx take them all
@@ -114,7 +125,7 @@ def test_half_open_connections_leave_normal_requests_answered_within_a_second(st
 
 
 def test_a_burst_through_nginx_gets_429_counted_across_workers_per_client(stack, cassandra_keyspace, digit_png):
-    proxy_port, _ = stack
+    proxy_port = stack.proxy_port
     png, _ = digit_png(0)
     before = stored_rows(cassandra_keyspace)
     answers = [request(proxy_port, "POST", "/api/predict", body=png,
@@ -126,7 +137,7 @@ def test_a_burst_through_nginx_gets_429_counted_across_workers_per_client(stack,
 
 
 def test_nginx_refuses_an_oversized_body_before_reading_it_and_hides_metrics(stack):
-    proxy_port, _ = stack
+    proxy_port = stack.proxy_port
     sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=5)
     try:
         sock.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
@@ -136,3 +147,46 @@ def test_nginx_refuses_an_oversized_body_before_reading_it_and_hides_metrics(sta
         sock.close()
     assert answer.startswith("HTTP/1.1 413") and '"error"' in answer
     assert request(proxy_port, "GET", "/metrics")[0] == 404
+
+
+def test_a_request_whose_client_leaves_while_it_waits_for_a_worker_is_dropped(stack, digit_png):
+    """nginx closes its connection to the app when the client goes (proxy_ignore_client_abort off); a
+    request it had passed on gets a 499 from the app without being recognised (web/clients.py)."""
+    png, _ = digit_png(3)
+    preview = {"Content-Type": "image/png"}
+    since = stack.app_log.stat().st_size
+    workers = [int(pid) for pid in Path(f"/proc/{stack.app_pid}/task/{stack.app_pid}/children").read_text().split()]
+
+    for pid in workers:  # stopped, as if busy: what nginx passes on waits in gunicorn's backlog
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        leaving = [send_whole(stack.proxy_port, "/api/preview", preview, png) for _ in range(LEAVING)]
+        wait_until(lambda: requests_waiting(stack.app_port, len(png)) == LEAVING)  # passed on whole by nginx
+        for connection in leaving:
+            connection.close()
+        time.sleep(0.3)  # nginx closes its side of each
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    assert request(stack.proxy_port, "POST", "/api/preview", png, preview)[0] == 200
+
+    # a worker that replaced one the tests before stopped may still be starting: wait for every answer
+    wait_until(lambda: len(logged(stack.app_log, since, "/api/preview")) >= LEAVING + 1, seconds=60)
+    assert Counter(entry["status"] for entry in logged(stack.app_log, since, "/api/preview")) == {200: 1, 499: LEAVING}
+
+
+def requests_waiting(port: int, size: int) -> int:
+    """Connections to 127.0.0.1:``port`` holding at least ``size`` bytes nobody has read (/proc/net/tcp)."""
+    waiting = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        _, local, _, state, queues, *_ = line.split()
+        if local == f"0100007F:{port:04X}" and state == "01" and int(queues.split(":")[1], 16) >= size:
+            waiting += 1
+    return waiting
+
+
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

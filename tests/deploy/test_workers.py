@@ -1,13 +1,12 @@
 """Which of gunicorn's workers serve: requests one at a time keep to two of them (numberfigure/workers.py),
 and under load every worker takes its share."""
 
-import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from servers import make_run, request
+from servers import logged, make_run, request
 
 pytestmark = pytest.mark.deploy
 
@@ -25,10 +24,7 @@ def four_workers(cassandra_keyspace, tmp_path_factory):
 
 def served_by(log: Path, since: int, route: str) -> Counter:
     """Requests to ``route`` per worker pid, from the app's log lines after byte ``since``."""
-    with log.open("rb") as lines:
-        lines.seek(since)
-        entries = [json.loads(line) for line in lines if line.startswith(b"{")]
-    return Counter(entry["worker"] for entry in entries if entry.get("route") == route)
+    return Counter(entry["worker"] for entry in logged(log, since, route))
 
 
 def preview(port: int, png: bytes) -> int:
