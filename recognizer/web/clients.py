@@ -30,4 +30,5 @@ def ensure_waiting(request) -> None:
     except OSError:  # reset by the client
         gone = True
     if gone:
-        raise ClientGone("The client closed the connection before its request was processed; nothing was stored.")
+        raise ClientGone("The client closed the connection before its request was processed: nothing was recognised "
+                         "or stored.")
