@@ -18,9 +18,8 @@ from typing import NamedTuple
 
 import pytest
 from django.db import connections
-from servers import free_port, logged, request, send_whole, stop, wait_for
+from servers import REPO, free_port, logged, request, send_whole, stop, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 HALF_OPEN = 24
 # RATE_LIMIT_PREDICT of the app under test, per hour: django-ratelimit counts in fixed windows, and a burst
 # that spans a window's end starts counting afresh (a per-minute rate failed CI once that way)
