@@ -8,6 +8,7 @@ the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits r
 
 - p50/p99 latency at concurrency 1;
 - requests/s at concurrency 16 and 64, and the ratio predict/preview;
+- the CPU a predict costs more than a preview (storing it, and answering with the stored prediction);
 - the share of requests each gunicorn worker served (the app's log line of a request names its worker);
 - CPU per request of the app (master and workers) and of Cassandra, from /proc.
 
@@ -325,12 +326,16 @@ def report(title: str, rounds: list[list[Run]]) -> None:
         print(f"{head}   CPU/request app {figure(runs, 'app_cpu_ms', 2)} ms, "
               f"Cassandra {figure(runs, 'cassandra_cpu_ms', 2)} ms"
               f"   workers {shares}")
-    ratios = []
+    ratios, store_costs = [], []
     for concurrency in (c for c in CONCURRENCY if c > 1):
-        pairs = zip(by_key["predict", concurrency], by_key["preview", concurrency], strict=True)
+        pairs = list(zip(by_key["predict", concurrency], by_key["preview", concurrency], strict=True))
         ratio = span([predict.per_second / preview.per_second for predict, preview in pairs], 2)
         ratios.append(f"c{concurrency} {ratio}")
+        app = span([predict.app_cpu_ms - preview.app_cpu_ms for predict, preview in pairs], 2)
+        node = span([predict.cassandra_cpu_ms - preview.cassandra_cpu_ms for predict, preview in pairs], 2)
+        store_costs.append(f"c{concurrency} app {app} + Cassandra {node} ms")
     print(f"  predict/preview throughput (same round): {', '.join(ratios)}")
+    print(f"  CPU a predict costs more than a preview (same round): {', '.join(store_costs)}")
 
 
 def main() -> None:
