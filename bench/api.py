@@ -326,16 +326,16 @@ def report(title: str, rounds: list[list[Run]]) -> None:
         print(f"{head}   CPU/request app {figure(runs, 'app_cpu_ms', 2)} ms, "
               f"Cassandra {figure(runs, 'cassandra_cpu_ms', 2)} ms"
               f"   workers {shares}")
-    ratios, store_costs = [], []
+    ratios, extra_cpu = [], []
     for concurrency in (c for c in CONCURRENCY if c > 1):
         pairs = list(zip(by_key["predict", concurrency], by_key["preview", concurrency], strict=True))
         ratio = span([predict.per_second / preview.per_second for predict, preview in pairs], 2)
         ratios.append(f"c{concurrency} {ratio}")
         app = span([predict.app_cpu_ms - preview.app_cpu_ms for predict, preview in pairs], 2)
         node = span([predict.cassandra_cpu_ms - preview.cassandra_cpu_ms for predict, preview in pairs], 2)
-        store_costs.append(f"c{concurrency} app {app} + Cassandra {node} ms")
+        extra_cpu.append(f"c{concurrency} app {app} + Cassandra {node} ms")
     print(f"  predict/preview throughput (same round): {', '.join(ratios)}")
-    print(f"  CPU a predict costs more than a preview (same round): {', '.join(store_costs)}")
+    print(f"  CPU a predict costs more than a preview (same round): {', '.join(extra_cpu)}")
 
 
 def main() -> None:
