@@ -52,7 +52,7 @@ from recognizer.models import BucketEntry, FilterEntry, MonthEntry, OriginalChun
 from recognizer.selectors import Filters, prediction_list  # noqa: E402
 from recognizer.storage import cql, ids, writes  # noqa: E402
 from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction  # noqa: E402
-from recognizer.storage.keys import ALL  # noqa: E402
+from recognizer.storage.keys import ALL, keys_of  # noqa: E402
 from recognizer.storage.records import StoredPrediction  # noqa: E402
 
 ROOT = in_process.ROOT
@@ -114,9 +114,9 @@ def old_layout_batches(made: list[StoredPrediction]) -> list:
         batch = BatchStatement(batch_type=BatchType.LOGGED)
         batch.add(cql.insert(LegacyPrediction, values))
         batch.add(cql.insert(LegacyImage, {"id": row.id, "content_type": "image/png", "data": ORIGINAL}))
-        for key in writes.keys_of(row):
+        for key in keys_of(row):
             batch.add(cql.bind(index, [key, day, row.id]))
-        for scope in (writes.keys_of(row) | {ALL}) - {s for s, d in _old_days if d == day}:
+        for scope in (keys_of(row) | {ALL}) - {s for s, d in _old_days if d == day}:
             batch.add(cql.insert(LegacyDay, {"scope": scope, "day": day}))
             _old_days.add((scope, day))
         batches.append([batch])
@@ -209,8 +209,8 @@ def history_costs() -> dict[str, float]:
 def largest_partitions(written: list[StoredPrediction]) -> None:
     print(f"\n== largest partition of each table ({len(written):,} predictions) ==")
     rows = Counter((p.bucket, p.shard) for p in written)
-    index = Counter((key, p.bucket, p.shard) for p in written for key in writes.keys_of(p))
-    scopes = [(key, p) for p in written for key in writes.keys_of(p) | {ALL}]
+    index = Counter((key, p.bucket, p.shard) for p in written for key in keys_of(p))
+    scopes = [(key, p) for p in written for key in keys_of(p) | {ALL}]
     months = Counter(scope for scope, _ in {(key, ids.month_of(p.bucket)) for key, p in scopes})
     bucket_rows = {(key, ids.month_of(p.bucket), p.bucket) for key, p in scopes}
     buckets = Counter((scope, month) for scope, month, _ in bucket_rows)

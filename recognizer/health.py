@@ -3,18 +3,21 @@
 It reads one (empty) partition at the configured consistency level, so it fails when too few
 replicas answer for the writes to succeed, not only when no node does; and it looks at the
 outbox. ``ok``: Cassandra takes writes and nothing waits. ``degraded``: predictions are accepted
-but wait in the outbox (Cassandra down, or catching up). ``unavailable``: Cassandra is down and
-the outbox is full. The answer is kept for a second per process, so probes cost one read a second.
+but wait in the outbox (Cassandra down, or catching up), or this server's clock is off from
+Cassandra's by more than ``MAX_CLOCK_SKEW_SECONDS`` (new predictions are ordered by the server's
+clock, lightweight transactions by Cassandra's). ``unavailable``: Cassandra is down and the outbox
+is full. The answer is kept for a second per process, so probes cost one read a second.
 """
 
 import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import connections
 
 from .models import MonthEntry
-from .storage import cql, outbox
+from .storage import cql, ids, outbox
 
 CACHE_SECONDS = 1.0
 PROBE_TIMEOUT = 2.0
@@ -27,6 +30,8 @@ _last: tuple[float, dict] | None = None
 def service_status() -> dict:
     """``{"status", "outbox": {"depth", "oldest_age_seconds"}, "cassandra": {...}}``; never raises.
 
+    ``cassandra["clock_skew_seconds"]``: how far Cassandra's clock is ahead of this server's.
+
     ``cassandra`` holds details (version, or the error) meant for logs and staff, not the public.
     """
     global _last
@@ -38,7 +43,8 @@ def service_status() -> dict:
         if depth.items:
             outbox.ensure_drainer()  # e.g. a process started with a spool left by an earlier one
         full = outbox.is_full(depth)
-        status = "ok" if cassandra["writable"] and not depth.items else (
+        skewed = abs(cassandra.get("clock_skew_seconds", 0.0)) > settings.NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS
+        status = "ok" if cassandra["writable"] and not depth.items and not skewed else (
             "unavailable" if not cassandra["writable"] and full else "degraded")
         if status != "ok":
             logger.warning("Health: %s; cassandra %s; outbox %s", status, cassandra, depth)
@@ -49,14 +55,19 @@ def service_status() -> dict:
 
 
 def cassandra_status() -> dict:
-    """Whether a read at the configured consistency succeeds, and the node's version; never raises."""
+    """Whether a read at the configured consistency succeeds, the node's version and how far its
+    clock is ahead of this server's (to the round trip's half); never raises."""
     try:
         session = connections["cassandra"].connection.session
         session.execute(cql.select(MonthEntry, "scope = ?", ["-healthz-"], tail="LIMIT 1"), timeout=PROBE_TIMEOUT)
-        version = session.execute("SELECT release_version FROM system.local", timeout=PROBE_TIMEOUT).one()
+        sent = ids.now()
+        local = session.execute("SELECT release_version, toUnixTimestamp(now()) AS now FROM system.local",
+                                timeout=PROBE_TIMEOUT).one()
+        received = ids.now()
     except Exception as error:  # noqa: BLE001 - any failure means "not writable now", with its reason
         return {"writable": False, "error": f"{type(error).__name__}: {error}"}
-    return {"writable": True, "release_version": version["release_version"]}
+    skew = local["now"] / 1000 - (sent + received) / 2
+    return {"writable": True, "release_version": local["release_version"], "clock_skew_seconds": round(skew, 3)}
 
 
 def forget() -> None:

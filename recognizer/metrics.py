@@ -110,11 +110,19 @@ def cassandra_write():
     observe_write(time.perf_counter() - started)
 
 
-class OutboxCollector:
-    """The outbox's depth and oldest age, read from its folder when scraped (shared by all workers)."""
+class StoreCollector:
+    """The outbox's depth and oldest age, read from its folder when scraped (shared by all workers),
+    and this server's clock against Cassandra's."""
 
     def collect(self):
+        from .health import service_status
         from .storage import outbox  # storage imports this module
+
+        skew = service_status()["cassandra"].get("clock_skew_seconds")
+        if skew is not None:
+            yield GaugeMetricFamily("numberfigure_cassandra_clock_skew_seconds",
+                                    "How far Cassandra's clock is ahead of this server's (negative: behind).",
+                                    value=skew)
 
         depth = outbox.measure()
         yield GaugeMetricFamily("numberfigure_outbox_predictions",
@@ -122,6 +130,9 @@ class OutboxCollector:
         yield GaugeMetricFamily("numberfigure_outbox_oldest_age_seconds",
                                 "How long the oldest prediction in the outbox has waited (0 when empty).",
                                 value=depth.oldest_age_seconds or 0.0)
+        yield GaugeMetricFamily("numberfigure_outbox_dead_files",
+                                "Outbox files that could not be replayed, set aside in dead/ for an operator.",
+                                value=depth.dead)
 
 
 def exposition() -> tuple[bytes, str]:
@@ -131,8 +142,8 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry) + generate_latest(_OUTBOX_REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(registry) + generate_latest(_STORE_REGISTRY), CONTENT_TYPE_LATEST
 
 
-_OUTBOX_REGISTRY = CollectorRegistry()
-_OUTBOX_REGISTRY.register(OutboxCollector())
+_STORE_REGISTRY = CollectorRegistry()
+_STORE_REGISTRY.register(StoreCollector())

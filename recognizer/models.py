@@ -68,6 +68,12 @@ class Prediction(PredictionColumns):
     # Changes made since it was stored (corrections; a delete is the last). Each is a lightweight
     # transaction on the previous value, so of two racing changes exactly one wins (storage.writes).
     version = columns.Integer()
+    # The id of the change that set ``version``: a writer whose answer was lost or duplicated reads it
+    # back to learn whether the win was its own.
+    change_id = columns.UUID()
+    # Set by the transaction that wins a delete; the row and its entries are removed next. Readers
+    # treat a marked row as gone.
+    deleted = columns.Boolean()
 
 
 class OriginalChunk(DjangoCassandraModel):
@@ -141,9 +147,10 @@ class IdempotencyRecord(DjangoCassandraModel):
     __table_name__ = "idempotency_keys"
     Meta = keyed_by("key")
 
-    key = columns.Text(partition_key=True)  # SHA-256 of the client's key
+    key = columns.Text(partition_key=True)  # SHA-256 of the client and its key
     fingerprint = columns.Text(required=True)  # SHA-256 of the request's images and source
     prediction_ids = columns.List(columns.TimeUUID, frozen=True)  # every attempt stores under these
     lease = columns.DateTime()  # until when the request holding the key may still answer
+    claimant = columns.UUID()  # the id of the request that holds it: its own win, read back, is recognised
     status = columns.SmallInt()  # set with the answer
     body = columns.Text()

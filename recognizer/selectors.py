@@ -21,8 +21,9 @@ def prediction_get(*, prediction_id: uuid.UUID) -> StoredPrediction | None:
     if not ids.is_prediction_id(prediction_id):  # not a TimeUUID, so not one of ours
         return None
     bucket, shard = ids.partition_of(prediction_id)
-    rows = cql.run(cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [bucket, shard, prediction_id]))
-    return from_rows(rows)[0] if rows else None
+    statement = cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [bucket, shard, prediction_id])
+    rows = from_rows(cql.run(statement))
+    return rows[0] if rows and history.shows(rows[0], ALL) else None
 
 
 @dataclass(frozen=True)

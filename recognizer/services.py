@@ -1,8 +1,11 @@
 """Actions on stored predictions: recognise and store, store, correct, delete.
 
-Each writes the row, its filter-index entries and the list entries readers walk in one logged
-batch (``storage.writes``), then adds its change to the stats totals, which are written about
-once a second (``storage.stats``); the totals lag the rows by that second.
+A new prediction is written as one unlogged batch (``storage.writes``): the row, its filter-index
+entries and the list entries readers walk. A correction or a delete is a lightweight transaction
+on the row's version carrying the change's own id, then the follow-up writes of its winner. Each
+adds its change to the stats totals, which are written about once a second (``storage.stats``);
+the totals lag the rows by that second. What Cassandra cannot take now waits in the local outbox
+(``storage.outbox``) and is written when it answers again.
 """
 
 import datetime as dt
@@ -24,6 +27,7 @@ from .storage.cql import UNAVAILABLE
 from .storage.records import StoredPrediction, from_rows
 
 CHANGE_ATTEMPTS = 5  # a correction or delete that loses this many races in a row gives up (409)
+READ_ATTEMPTS = 4  # reading back a transaction's outcome: 0.2 + 0.4 + 0.8 s between attempts
 
 
 def prediction_store(
@@ -48,7 +52,7 @@ def prediction_store(
     ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
     """
     if prediction_id is None:
-        prediction_id = ids.new_prediction_id(timestamp=time.time() if created is None else created,
+        prediction_id = ids.new_prediction_id(timestamp=ids.now() if created is None else created,
                                               shards=settings.NUMBERFIGURE_SHARDS)
     bucket, shard = ids.partition_of(prediction_id)
     digit = digit_of(probabilities)
@@ -71,17 +75,13 @@ def prediction_store(
         latency_ms=float(np.float32(latency_ms)),
     )
     try:
-        first, batch, entries = writes.creation(prediction, image)  # preparing statements needs a node too
         with metrics.cassandra_write():
-            if first:  # a large original, before anything that lists the prediction
-                cql.run_concurrently(first)
-            cql.run_batch(batch)
+            writes.store(prediction, image)  # preparing statements needs a node too
     except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
         outbox.put(prediction, image)
         prediction.pending = True
         metrics.count_prediction(source, digit)
         return prediction
-    writes.listed.remember(entries, prediction.bucket)
     stats.add(stats.contribution(prediction))
     metrics.count_prediction(source, digit)
     return prediction
@@ -89,7 +89,7 @@ def prediction_store(
 
 def new_prediction_ids(count: int) -> list[uuid.UUID]:
     """Ids for predictions made now, on random shards."""
-    now = time.time()
+    now = ids.now()
     return [ids.new_prediction_id(timestamp=now, shards=settings.NUMBERFIGURE_SHARDS) for _ in range(count)]
 
 
@@ -129,18 +129,17 @@ def prediction_correct(*, prediction: StoredPrediction, label: int | None, user:
     winner moves the index entries and the stats; a loser reads the row again and retries.
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    current = prediction
+    change_id, current = uuid.uuid4(), prediction
     for _ in range(CHANGE_ATTEMPTS):
         changed = replace(current, corrected_label=label, corrected_by=user if label is not None else None,
-                          corrected_at=now if label is not None else None, version=(current.version or 0) + 1)
-        if _applied(writes.correction_if_unchanged(current, changed)):
-            followers, entries = writes.correction_followers(current, changed)
-            _apply(followers)
-            writes.listed.remember(entries, changed.bucket)
-            stats.add(stats.difference(stats.contribution(changed), stats.contribution(current)))
+                          corrected_at=now if label is not None else None, version=(current.version or 0) + 1,
+                          change_id=change_id)
+        won, current = _transact(writes.correction_if_unchanged(current, changed), current, changed)
+        if won:
+            _follow("correction", changed, writes.correction_followers(changed),
+                    stats.difference(stats.contribution(changed), stats.contribution(current)))
             vars(prediction).update(vars(changed))
             return prediction
-        current = _reread(current)
     raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
 
 
@@ -149,38 +148,62 @@ def prediction_delete(*, prediction: StoredPrediction) -> None:
 
     Deleting one that is already gone does nothing (the stats are not taken from twice).
     """
-    current = prediction
+    change_id, current = uuid.uuid4(), prediction
     for _ in range(CHANGE_ATTEMPTS):
-        if _applied(writes.deletion_if_unchanged(current)):
-            _apply(writes.deletion_followers(current))
-            stats.add(stats.difference(Counter(), stats.contribution(current)))
-            return
+        deleted = replace(current, deleted=True, version=(current.version or 0) + 1, change_id=change_id)
         try:
-            current = _reread(current)
+            won, current = _transact(writes.deletion_if_unchanged(current, deleted), current, deleted)
         except PredictionNotFound:
+            return
+        if won:
+            _follow("deletion", deleted, writes.deletion_followers(deleted),
+                    stats.difference(Counter(), stats.contribution(current)))
             return
     raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
 
 
-def _apply(statements) -> None:
-    """What follows a change that won its transaction: idempotent (fixed write times), so repeated
-    a few times before giving up (the row then holds the change and the indexes do not yet)."""
-    for attempt in range(CHANGE_ATTEMPTS):
+def _transact(statement, current: StoredPrediction, changed: StoredPrediction) -> tuple[bool, StoredPrediction]:
+    """Run the transaction changing ``current`` to ``changed`` once: (True, ``current``) when this
+    change won, else (False, the row as it now is). PredictionNotFound when the row is gone.
+
+    The driver sends it once (``cql``); when the answer is "not applied" or lost, the row read back
+    at the serial consistency (which completes any transaction in flight) says whether it holds
+    this change's id: a duplicate or lost answer is then still recognised as this change's win.
+    """
+    try:
+        if cql.run(statement)[0]["[applied]"]:
+            return True, current
+    except UNAVAILABLE:  # perhaps applied: the row says
+        pass
+    now = _read_serial(changed)
+    if now is not None and now.change_id == changed.change_id:
+        return True, current
+    if now is None or now.deleted:
+        raise PredictionNotFound("No such prediction: it was deleted.")
+    return False, now
+
+
+def _read_serial(prediction: StoredPrediction) -> StoredPrediction | None:
+    statement = cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?",
+                           [prediction.bucket, prediction.shard, prediction.id])
+    statement.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
+    for attempt in range(READ_ATTEMPTS):
         try:
-            return cql.run_batch(statements)
+            rows = cql.run(statement)
+            return from_rows(rows)[0] if rows else None
         except UNAVAILABLE:
-            if attempt == CHANGE_ATTEMPTS - 1:
+            if attempt == READ_ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * 2**attempt)
 
 
-def _applied(statement) -> bool:
-    return cql.run(statement)[0]["[applied]"]
-
-
-def _reread(prediction: StoredPrediction) -> StoredPrediction:
-    rows = cql.run(cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?",
-                              [prediction.bucket, prediction.shard, prediction.id]))
-    if not rows:
-        raise PredictionNotFound("No such prediction: it was deleted.")
-    return from_rows(rows)[0]
+def _follow(kind: str, changed: StoredPrediction, followers: tuple[list, set], totals: Counter) -> None:
+    """Write what follows a won change and count it; when Cassandra cannot take that now, it waits
+    in the outbox (the change itself is already decided)."""
+    statements, entries = followers
+    try:
+        writes.follow(statements, entries, changed.bucket)
+    except UNAVAILABLE:
+        outbox.put_change(kind, changed, totals)
+        return
+    stats.add(totals)

@@ -1,6 +1,7 @@
 """Fixtures shared by the suite: the real Cassandra node, in an isolated test keyspace."""
 
 import io
+from collections import defaultdict
 from contextlib import contextmanager
 
 import pytest
@@ -18,7 +19,10 @@ from recognizer.models import (
     Prediction,
     StatCounter,
 )
+from recognizer.selectors import prediction_stats
 from recognizer.storage import cql, outbox, stats, writes
+from recognizer.storage.keys import keys_of
+from recognizer.storage.records import from_rows
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
 
@@ -52,6 +56,35 @@ def cassandra(cassandra_keyspace):
         session.execute(f"TRUNCATE {cassandra_keyspace}.{model.__table_name__}")
     writes.listed.clear()  # what the process remembers having written is gone
     return session
+
+
+@pytest.fixture
+def store_matches_rows(cassandra):
+    """``store_matches_rows()``: asserts that every filter-index entry and every stats total agrees
+    with the rows (no partial row, no stale or missing entry, no count off); returns the rows."""
+
+    def check() -> list:
+        rows = from_rows(list(cassandra.execute(f"SELECT * FROM {Prediction.column_family_name()}")))
+        assert all(row.digit is not None and row.source and row.input_png for row in rows)  # no partial rows
+        assert not any(row.deleted for row in rows)  # every won delete was carried out
+        listed = defaultdict(set)
+        for entry in cassandra.execute(f"SELECT key, id FROM {FilterEntry.column_family_name()}"):
+            listed[entry["key"]].add(entry["id"])
+        expected = defaultdict(set)
+        for row in rows:
+            for key in keys_of(row):
+                expected[key].add(row.id)
+        assert dict(listed) == dict(expected)
+        stats.flush()
+        figures = prediction_stats()
+        assert figures.total == len(rows)
+        assert figures.by_digit == {d: sum(row.digit == d for row in rows) for d in range(10)}
+        assert figures.labelled == sum(row.corrected_label is not None for row in rows)
+        assert figures.labelled_correct == sum(row.corrected_label == row.digit for row in rows)
+        assert sum(map(sum, figures.confusion)) == figures.labelled
+        return rows
+
+    return check
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from cassandra.policies import (
     ExponentialReconnectionPolicy,
     TokenAwarePolicy,
 )
+from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -23,29 +24,6 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated variable; spaces around the items are not part of them."""
     return [item for item in env.list(name, cast=str.strip, default=default or []) if item]
-
-
-def cassandra_driver_policies() -> dict:
-    """How the driver behaves when nodes fail (README, "Nothing accepted is lost"): requests go to a
-    replica of their partition in the local datacenter; an idempotent one still unanswered after
-    CASSANDRA_SPECULATIVE_DELAY is sent to a second replica too (so a paused node does not stall
-    it); a lost node is retried after 0.5 s, doubling up to 10 s; idle connections are probed
-    every 5 s, so a dead node is noticed in seconds, not minutes."""
-    local_dc = env.str("CASSANDRA_LOCAL_DC", default="") or None  # None: the first contact point's
-    profile = ExecutionProfile(
-        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
-        consistency_level=getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
-        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
-        request_timeout=env.float("CASSANDRA_REQUEST_TIMEOUT", default=5.0),
-        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
-            delay=env.float("CASSANDRA_SPECULATIVE_DELAY", default=0.25), max_attempts=2),
-    )
-    return {
-        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
-        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
-        "idle_heartbeat_interval": 5,
-        "idle_heartbeat_timeout": 5,
-    }
 
 
 def cassandra_replication() -> dict:
@@ -60,6 +38,39 @@ def cassandra_replication() -> dict:
     return {
         "strategy_class": "SimpleStrategy",
         "replication_factor": env.int("CASSANDRA_REPLICATION_FACTOR", default=1),
+    }
+
+
+CASSANDRA_REPLICATION = cassandra_replication()
+# Lightweight transactions (corrections, deletes, Idempotency-Key claims) agree across every
+# datacenter when there are several: LOCAL_SERIAL would let two datacenters both win one.
+_DATACENTERS = set(CASSANDRA_REPLICATION) - {"strategy_class", "replication_factor"}
+CASSANDRA_SERIAL_CONSISTENCY = ConsistencyLevel.SERIAL if len(_DATACENTERS) > 1 else ConsistencyLevel.LOCAL_SERIAL
+
+
+def cassandra_driver_policies() -> dict:
+    """How the driver behaves when nodes fail (README, "Nothing accepted is lost"): requests go to a
+    replica of their partition in the local datacenter; an idempotent one still unanswered after
+    CASSANDRA_SPECULATIVE_DELAY is sent to a second replica too (so a paused node does not stall
+    it); a lost node is retried after 0.5 s, doubling up to 10 s; idle connections are probed
+    every 5 s, so a dead node is noticed in seconds, not minutes."""
+    local_dc = env.str("CASSANDRA_LOCAL_DC", default="") or None  # None: the first contact point's
+    if local_dc is None and CASSANDRA_REPLICATION["strategy_class"] == "NetworkTopologyStrategy":
+        raise ImproperlyConfigured("CASSANDRA_LOCAL_DC must name this server's datacenter when "
+                                   "CASSANDRA_REPLICATION_STRATEGY is NetworkTopologyStrategy.")
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
+        consistency_level=getattr(ConsistencyLevel, env.str("CASSANDRA_CONSISTENCY", default="LOCAL_QUORUM")),
+        serial_consistency_level=CASSANDRA_SERIAL_CONSISTENCY,
+        request_timeout=env.float("CASSANDRA_REQUEST_TIMEOUT", default=5.0),
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
+            delay=env.float("CASSANDRA_SPECULATIVE_DELAY", default=0.25), max_attempts=2),
+    )
+    return {
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
+        "idle_heartbeat_interval": 5,
+        "idle_heartbeat_timeout": 5,
     }
 
 
@@ -138,7 +149,7 @@ DATABASES = {
         "PASSWORD": env.str("CASSANDRA_PASSWORD", default=""),
         "TEST": {"NAME": env.str("CASSANDRA_TEST_KEYSPACE", default="test_numberfigure"), "DEPENDENCIES": []},
         "OPTIONS": {
-            "replication": cassandra_replication(),
+            "replication": CASSANDRA_REPLICATION,
             "connection": {
                 "port": env.int("CASSANDRA_PORT", default=9042),
                 # Connect on first query: start-up and `check` work without a server, and
@@ -192,6 +203,8 @@ NUMBERFIGURE_OUTBOX_MAX_ITEMS = env.int("OUTBOX_MAX_ITEMS", default=10_000)
 NUMBERFIGURE_OUTBOX_MAX_BYTES = int(env.float("OUTBOX_MAX_MB", default=256) * 1024 * 1024)
 # Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
 NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
+# /healthz says "degraded" when this server's clock and Cassandra's differ by more (README, "Nothing accepted is lost").
+NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS = env.float("MAX_CLOCK_SKEW_SECONDS", default=1.0)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +26,13 @@ def key_of(request: Request) -> str | None:
     return key
 
 
+def client_of(request: Request) -> str:
+    """Whose keys these are: the signed-in account, else the client's address."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"address:{request.META.get(settings.RATELIMIT_IP_META_KEY, '')}"
+
+
 def fingerprint(uploads: list[ImageUpload], source: str) -> str:
     """What makes two requests the same one: their images (names and bytes, in order) and source."""
     return idempotency.digest(source, *(part for upload in uploads for part in (upload.filename or "", upload.data)))
@@ -39,7 +47,7 @@ def respond_once(request: Request, uploads: list[ImageUpload], source: str,
     key = key_of(request)
     if key is None:
         return respond(None)
-    held = idempotency.claim(key=key, fingerprint=fingerprint(uploads, source),
+    held = idempotency.claim(client=client_of(request), key=key, fingerprint=fingerprint(uploads, source),
                              new_ids=lambda: new_prediction_ids(len(uploads)))
     if isinstance(held, idempotency.Answer):
         return Response(json.loads(held.body), status=held.status, headers={"Idempotent-Replayed": "true"})

@@ -80,11 +80,7 @@ def copy_row(row: dict) -> None:
     images = cql.run(cql.select(LegacyImage, "id = ?", [row["id"]], columns="data"))
     original = images[0]["data"] if images else b""
     prediction.image_size = len(original)  # so that a missing original reads as missing, not as corrupt
-    first, batch, entries = writes.creation(prediction, original)
-    if first:
-        cql.run_concurrently(first)
-    cql.run_batch(batch)
-    writes.listed.remember(entries, bucket)
+    writes.store(prediction, original)
 
 
 def copy_all(*, checkpoint: Path, on_day: Callable[[int], None] = lambda copied: None) -> int:

@@ -4,6 +4,9 @@ cqlengine builds and parses each statement anew, which costs more than the write
 statement is parsed once per CQL text. Models only define the tables (``sync_cassandra``); rows
 read back are still model instances. Statements that set fixed values are idempotent, so they
 are marked so: the driver may then retry them and run them speculatively on a second replica.
+Two kinds are not: a counter update counts again when repeated, and a lightweight transaction
+sent twice can see its own win as a loss. They are sent once, to one replica, and never retried
+by the driver; the app decides what a failure means (``storage.changes``, ``storage.stats``).
 """
 
 from collections.abc import Iterator, Sequence
@@ -15,6 +18,7 @@ from cassandra.concurrent import execute_concurrent
 from cassandra.connection import ConnectionException
 from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
+from cassandra.policies import FallthroughRetryPolicy
 from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
 
 # Cassandra could not do it now (no node, too few replicas, no answer in time); the statement was
@@ -22,10 +26,20 @@ from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedS
 UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException, ConnectionException)
 
 
+SEND_ONCE = FallthroughRetryPolicy()
+
+
+def is_repeatable(cql: str) -> bool:
+    """False for a counter update and for a lightweight transaction (``IF ...``)."""
+    return "= value + ?" not in cql and " IF " not in cql
+
+
 @cache
 def _prepared(cql: str) -> PreparedStatement:
     statement = connection.get_session().prepare(cql)
-    statement.is_idempotent = "= value + ?" not in cql  # a counter update counts again when repeated
+    statement.is_idempotent = is_repeatable(cql)
+    if not statement.is_idempotent:
+        statement.retry_policy = SEND_ONCE
     return statement
 
 
@@ -85,6 +99,8 @@ def run_batch(statements: Sequence[BoundStatement], *, logged: bool = False) -> 
     for statement in statements:
         batch.add(statement)
     batch.is_idempotent = all(statement.is_idempotent for statement in statements)
+    if not batch.is_idempotent:
+        batch.retry_policy = SEND_ONCE
     connection.get_session().execute(batch)
 
 

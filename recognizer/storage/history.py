@@ -19,7 +19,7 @@ from itertools import chain, groupby
 
 from ..models import BucketEntry, FilterEntry, MonthEntry, Prediction
 from . import cql, ids
-from .keys import ALL
+from .keys import ALL, keys_of
 from .records import StoredPrediction, from_rows
 
 Partition = tuple[dt.datetime, int]  # (bucket, shard)
@@ -85,12 +85,19 @@ def page(view: View, *, cursor: uuid.UUID | None, limit: int) -> list[StoredPred
             need = limit - len(rows)
             entries = merge_slices(wave, fetch, bound=bound, limit=need, newer=view.newer)
             found += len(entries)
-            # An index entry whose row is missing (a delete racing the read) is skipped.
-            rows += entries if view.scope == ALL else rows_by_id([entry.id for entry in entries])
+            rows += [row for row in (entries if view.scope == ALL else rows_by_id([entry.id for entry in entries]))
+                     if shows(row, view.scope)]
             if len(entries) < need:  # the wave is exhausted
                 break
             bound = entries[-1].id
     return rows
+
+
+def shows(row: StoredPrediction, scope: str) -> bool:
+    """Whether a row read for ``scope`` belongs in it: not being deleted, and (for a filtered view)
+    still matching the filter. A stale index entry (a change whose follow-up writes are still in
+    the outbox) is skipped, as is one whose row is missing (a delete racing the read)."""
+    return not row.deleted and (scope == ALL or scope in keys_of(row))
 
 
 def _wave_buckets(need: int, found: int, buckets_read: int) -> int:

@@ -1,12 +1,16 @@
 """``Idempotency-Key`` for ``POST /api/predict`` (IETF httpapi draft "The Idempotency-Key HTTP
 Header Field"): a client that retries gets the first answer again, and nothing is stored twice.
 
-The first request with a key *claims* it with a lightweight transaction (``IF NOT EXISTS``) and
-records the ids its predictions will be stored under. Of two concurrent requests only one runs;
-the other is told to retry (409). Reusing a key for another request is refused (422). A
-successful answer is kept for 24 h and replayed. A request that failed (or whose worker died)
-leaves its claim to the next attempt after its lease: that attempt stores under the *same* ids,
-so a write that timed out but was applied is written again, not duplicated.
+Keys are scoped per client (its account, else its address), as the draft recommends: two clients
+choosing the same key do not meet. The first request with a key *claims* it with a lightweight
+transaction (``IF NOT EXISTS``) carrying a claim id of its own, and records the ids its
+predictions will be stored under. Of two concurrent requests only one runs; the other is told to
+retry (409). A transaction whose answer is lost or comes from a duplicate is recognised by its
+claim id, read back. Reusing a key for another request is refused (422). A successful answer is
+kept for 24 h and replayed. A request that failed (or whose worker died) leaves its claim to the
+next attempt after its lease: that attempt stores under the *same* ids, so a write that timed out
+but was applied is written again, not duplicated. Every write sets every cell with the 24 h TTL,
+so a record is gone 24 h after its last write.
 """
 
 import datetime as dt
@@ -15,9 +19,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from ..errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from ..models import IdempotencyRecord
 from . import cql
+from .cql import UNAVAILABLE
 
 TTL_SECONDS = 24 * 3600
 LEASE = dt.timedelta(seconds=60)  # longer than any request may take
@@ -34,7 +41,7 @@ class Answer:
 class Claim:
     """This request holds the key: store under ``prediction_ids``, then ``remember`` or ``release``."""
 
-    key: str
+    key: str  # as stored: the digest of the client and its key
     fingerprint: str
     prediction_ids: list[uuid.UUID]
 
@@ -48,39 +55,62 @@ def digest(*parts: bytes | str) -> str:
     return sha.hexdigest()
 
 
-def claim(*, key: str, fingerprint: str, new_ids: Callable[[], list[uuid.UUID]]) -> Claim | Answer:
-    """Hold ``key`` for this request, or the answer already given to it; refuses a key in use or reused."""
-    table, hashed = IdempotencyRecord.column_family_name(), digest(key)
-    insert = (f"INSERT INTO {table} (key, fingerprint, prediction_ids, lease) VALUES (?, ?, ?, ?) "
+def claim(*, client: str, key: str, fingerprint: str, new_ids: Callable[[], list[uuid.UUID]]) -> Claim | Answer:
+    """Hold ``client``'s ``key`` for this request, or the answer already given to it; refuses a key
+    in use or reused."""
+    table, hashed, claimant = IdempotencyRecord.column_family_name(), digest(client, key), uuid.uuid4()
+    insert = (f"INSERT INTO {table} (key, fingerprint, prediction_ids, lease, claimant) VALUES (?, ?, ?, ?, ?) "
               f"IF NOT EXISTS USING TTL {TTL_SECONDS}")
     ids, now = new_ids(), _now()
-    [row] = cql.run(cql.bind(insert, [hashed, fingerprint, ids, now + LEASE]))
-    if row["[applied]"]:
-        return Claim(key, fingerprint, ids)
+    row = _transact(cql.bind(insert, [hashed, fingerprint, ids, now + LEASE, claimant]), hashed, claimant)
+    if row is None:
+        return Claim(hashed, fingerprint, ids)
     if row["fingerprint"] != fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     if row["status"] is not None:
         return Answer(status=row["status"], body=row["body"])
     if row["lease"] > now:
         raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
-    take_over = f"UPDATE {table} SET lease = ? WHERE key = ? IF lease = ?"
-    [taken] = cql.run(cql.bind(take_over, [now + LEASE, hashed, row["lease"]]))
-    if not taken["[applied]"]:
+    take_over = (f"UPDATE {table} USING TTL {TTL_SECONDS} SET fingerprint = ?, prediction_ids = ?, lease = ?, "
+                 "claimant = ? WHERE key = ? IF lease = ?")
+    taken = _transact(cql.bind(take_over, [fingerprint, row["prediction_ids"], now + LEASE, claimant, hashed,
+                                           row["lease"]]), hashed, claimant)
+    if taken is not None:
         raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
-    return Claim(key, fingerprint, list(row["prediction_ids"]))
+    return Claim(hashed, fingerprint, list(row["prediction_ids"]))
 
 
 def remember(claim: Claim, answer: Answer) -> None:
     """Keep the answer for 24 h from now."""
     update = (f"UPDATE {IdempotencyRecord.column_family_name()} USING TTL {TTL_SECONDS} "
               "SET fingerprint = ?, prediction_ids = ?, status = ?, body = ? WHERE key = ?")
-    cql.run(cql.bind(update, [claim.fingerprint, claim.prediction_ids, answer.status, answer.body, digest(claim.key)]))
+    cql.run(cql.bind(update, [claim.fingerprint, claim.prediction_ids, answer.status, answer.body, claim.key]))
 
 
 def release(claim: Claim) -> None:
     """Let the next attempt take the key over at once (it keeps the ids)."""
-    update = f"UPDATE {IdempotencyRecord.column_family_name()} SET lease = ? WHERE key = ? IF lease > ?"
-    cql.run(cql.bind(update, [_EXPIRED, digest(claim.key), _EXPIRED]))
+    update = (f"UPDATE {IdempotencyRecord.column_family_name()} USING TTL {TTL_SECONDS} "
+              "SET fingerprint = ?, prediction_ids = ?, lease = ? WHERE key = ? IF lease > ?")
+    cql.run(cql.bind(update, [claim.fingerprint, claim.prediction_ids, _EXPIRED, claim.key, _EXPIRED]))
+
+
+def _transact(statement, hashed: str, claimant: uuid.UUID) -> dict | None:
+    """Run a claim's transaction once: None when this claim holds the key, else the record as it is.
+
+    When the answer is "not applied" (perhaps a duplicate's) or lost, the record read back at the
+    serial consistency says whether it holds this claim's id."""
+    try:
+        [row] = cql.run(statement)
+        if row["[applied]"]:
+            return None
+    except UNAVAILABLE:  # perhaps applied: the record says
+        pass
+    read = cql.select(IdempotencyRecord, "key = ?", [hashed])
+    read.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
+    rows = cql.run(read)
+    if not rows:  # expired meanwhile: too late to tell, so the client retries
+        raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
+    return None if rows[0]["claimant"] == claimant else rows[0]
 
 
 def _now() -> dt.datetime:

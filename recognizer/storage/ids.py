@@ -14,6 +14,7 @@ lookups by id compute the bucket from the id.
 
 import datetime as dt
 import secrets
+import time
 import uuid
 
 from cassandra.util import uuid_from_time
@@ -23,6 +24,14 @@ MAX_SHARDS = 256  # the shard is one byte of the id
 _BUCKET_SECONDS = int(BUCKET.total_seconds())
 _NODE_BITS_BELOW_SHARD = 40
 _EPOCH = dt.datetime(1970, 1, 1)
+
+
+clock = time.time  # the app's clock; tests set it to run a server whose clock is off
+
+
+def now() -> float:
+    """Unix seconds by the app's clock, which new ids are made from."""
+    return clock()
 
 
 def new_prediction_id(*, timestamp: float, shards: int) -> uuid.UUID:

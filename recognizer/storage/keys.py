@@ -28,3 +28,14 @@ def filter_keys(*, digit: int, label: int | None, source: str) -> set[str]:
         for combo in itertools.combinations(present, size)
     }
     return keys | ({LABELLED} if label is not None else set())
+
+
+def keys_of(prediction) -> set[str]:
+    """The filtered indexes a stored prediction is listed in now."""
+    return filter_keys(digit=prediction.digit, label=prediction.corrected_label, source=prediction.source)
+
+
+def possible_keys(prediction) -> set[str]:
+    """Every filtered index the prediction could be listed in, whatever label it is given."""
+    return set().union(*(filter_keys(digit=prediction.digit, label=label, source=prediction.source)
+                         for label in (None, *range(10))))

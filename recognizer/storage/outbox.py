@@ -1,14 +1,18 @@
-"""A durable local spool for predictions Cassandra could not take, replayed when it answers again.
+"""A durable local spool for writes Cassandra could not take, replayed when it answers again.
 
 When storing fails (no node reachable, too few replicas, a timeout), the person still gets the
 recognition: the prediction, with its original, is written to a file under ``OUTBOX_DIR``
-(``DJANGO_VAR_DIR/outbox``, on the compose volume), fsynced before the answer is sent. A
+(``DJANGO_VAR_DIR/outbox``, on the compose volume), fsynced before the answer is sent. So are the
+follow-up writes of a correction or a delete that won its transaction (``put_change``). A
 background thread in each process, or ``manage.py drain_outbox``, replays the files oldest first
-under their own ids, at their own write time (``storage.writes``), so a prediction whose first
-write was applied after all is written again, not twice. The stats count it once it is stored.
+under their own ids, at their own write times (``storage.writes``), so a write that was applied
+after all is written again, not twice. The stats count it once it is stored.
 
 The spool is bounded (``OUTBOX_MAX_ITEMS``, ``OUTBOX_MAX_MB``): past that, ``OutboxFull`` (503).
-A file is replayed under an exclusive ``flock``, so several workers share one spool safely.
+A file is replayed under an exclusive ``flock``, so several workers share one spool safely. A file
+that cannot be replayed for a reason other than Cassandra's availability (it does not decode,
+Cassandra refuses the statement) is moved to ``dead/`` and the others go on; ``manage.py
+drain_outbox --retry-dead`` puts those back.
 """
 
 import base64
@@ -20,6 +24,7 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,14 +32,19 @@ from pathlib import Path
 from django.conf import settings
 
 from ..errors import OutboxFull
-from . import cql, ids, stats, writes
+from . import ids, stats, writes
+from .cql import UNAVAILABLE
 from .records import StoredPrediction
 
 RETRY_SECONDS = 1.0
 SUFFIX = ".json"
+DEAD = "dead"
+STALE_PARTIAL_SECONDS = 60  # a put writes its file in milliseconds: older partial files were left by a crash
+MEASURE_SECONDS = 1.0  # how long put() trusts a measured depth before listing the spool again
 logger = logging.getLogger(__name__)
 _drainer: threading.Thread | None = None
 _drainer_lock = threading.Lock()
+_measured: tuple[Path, float, "Depth"] | None = None  # (spool, when, depth): put()'s view of it
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class Depth:
     items: int
     bytes: int
     oldest_age_seconds: float | None
+    dead: int = 0  # files set aside in dead/ (they need an operator)
 
 
 def folder() -> Path:
@@ -51,30 +62,64 @@ def folder() -> Path:
 
 
 def put(prediction: StoredPrediction, original: bytes) -> None:
-    """Spool a prediction durably (written, fsynced, renamed into place); OutboxFull past the limits."""
-    record = json.dumps({
-        **{name: _encode(value) for name, value in asdict(prediction).items()},
-        "original": base64.b64encode(original).decode(),
-    }).encode()
+    """Spool a new prediction durably; OutboxFull past the limits."""
+    _spool(prediction, {"original": base64.b64encode(original).decode()}, name=str(prediction.id))
+
+
+def put_change(kind: str, changed: StoredPrediction, totals: Counter) -> None:
+    """Spool what follows a won ``"correction"`` or ``"deletion"``: its follow-up writes, then
+    ``totals`` for the stats."""
+    _spool(changed, {"kind": kind, "stats": [[str(metric), name, amount] for (metric, name), amount in totals.items()]},
+           name=f"{changed.id}-{kind}-{changed.version}")
+
+
+def _spool(prediction: StoredPrediction, extra: dict, *, name: str) -> None:
+    """Write a record durably (written, fsynced, renamed into place, folder fsynced)."""
+    record = json.dumps({**{field: _encode(value) for field, value in asdict(prediction).items()}, **extra}).encode()
     spool = folder()
-    depth = measure()
+    depth = _recent_depth()
     too_many = depth.items >= settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS
     if too_many or depth.bytes + len(record) > settings.NUMBERFIGURE_OUTBOX_MAX_BYTES:
         raise OutboxFull("The prediction store is unreachable and the local queue is full. Please try again later.")
     # Named by the id's time: a sorted listing is oldest first.
-    final = spool / f"{ids.write_time(prediction.id):020d}-{prediction.id}{SUFFIX}"
+    final = spool / f"{ids.write_time(prediction.id):020d}-{name}{SUFFIX}"
     partial = spool / f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(partial, "wb") as handle:
         handle.write(record)
         handle.flush()
         os.fsync(handle.fileno())
     os.rename(partial, final)
-    directory = os.open(spool, os.O_RDONLY)
+    _sync_folder(spool)
+    _counted(items=1, size=len(record))
+    ensure_drainer()
+
+
+def _recent_depth() -> "Depth":
+    """The spool's depth as measured within the last MEASURE_SECONDS plus this process's puts since:
+    a put does not list a spool of thousands of files (other processes' puts show within that time)."""
+    global _measured
+    spool = folder()
+    with _drainer_lock:
+        if _measured is None or _measured[0] != spool or time.monotonic() - _measured[1] > MEASURE_SECONDS:
+            _measured = (spool, time.monotonic(), measure())
+        return _measured[2]
+
+
+def _counted(*, items: int, size: int) -> None:
+    global _measured
+    with _drainer_lock:
+        if _measured is not None:
+            spool, when, depth = _measured
+            _measured = (spool, when, Depth(depth.items + items, depth.bytes + size, depth.oldest_age_seconds))
+
+
+def _sync_folder(path: Path) -> None:
+    """fsync a folder, so that a rename or removal in it survives a crash."""
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
-    ensure_drainer()
 
 
 def is_full(depth: Depth) -> bool:
@@ -92,18 +137,42 @@ def measure() -> Depth:
     oldest = None
     if entries:
         oldest = max(0.0, time.time() - int(entries[0].name.split("-", 1)[0]) / 1e6)
-    return Depth(items=len(entries), bytes=sizes, oldest_age_seconds=oldest)
+    dead = sum(1 for _ in (folder() / DEAD).glob(f"*{SUFFIX}"))
+    return Depth(items=len(entries), bytes=sizes, oldest_age_seconds=oldest, dead=dead)
 
 
 def drain(*, limit: int | None = None) -> int:
-    """Replay spooled predictions, oldest first, until the spool is empty, ``limit`` are replayed,
-    or Cassandra fails (the error is raised; what was replayed stays replayed)."""
+    """Replay spooled writes, oldest first, until the spool is empty, ``limit`` are replayed, or
+    Cassandra fails (the error is raised; what was replayed stays replayed). A file that fails for
+    another reason is moved to ``dead/``."""
+    spool = folder()
+    _remove_stale_partials(spool)
     replayed = 0
-    for path in sorted(folder().glob(f"*{SUFFIX}")):
+    for path in sorted(spool.glob(f"*{SUFFIX}")):
         if limit is not None and replayed >= limit:
             break
         replayed += _replay(path)
     return replayed
+
+
+def retry_dead() -> int:
+    """Put the files set aside in ``dead/`` back in the spool; how many."""
+    spool, moved = folder(), 0
+    for path in sorted((spool / DEAD).glob(f"*{SUFFIX}")):
+        os.rename(path, spool / path.name)
+        moved += 1
+    if moved:
+        _sync_folder(spool)
+        _sync_folder(spool / DEAD)
+    return moved
+
+
+def _remove_stale_partials(spool: Path) -> None:
+    """Partial files a crashed put left (never renamed into place, so never acknowledged)."""
+    for partial in spool.glob(".*.tmp"):
+        with suppress(FileNotFoundError):
+            if time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                partial.unlink()
 
 
 def _replay(path: Path) -> int:
@@ -118,17 +187,36 @@ def _replay(path: Path) -> int:
             return 0
         if os.fstat(handle.fileno()).st_nlink == 0:  # replayed and removed while we waited
             return 0
-        record = json.loads(handle.read())
-        original = base64.b64decode(record.pop("original"))
-        prediction = StoredPrediction(**{name: _decode(name, value) for name, value in record.items()})
-        first, batch, entries = writes.creation(prediction, original)
-        if first:
-            cql.run_concurrently(first)
-        cql.run_batch(batch)
-        writes.listed.remember(entries, prediction.bucket)
-        stats.add(stats.contribution(prediction))
+        try:
+            _write(json.loads(handle.read()))
+        except UNAVAILABLE:
+            raise
+        except Exception as error:  # noqa: BLE001 - a bad file must not hold up the others
+            logger.error("Outbox: %s cannot be replayed (%s: %s); moved to %s/", path.name, type(error).__name__,
+                         error, DEAD)
+            (path.parent / DEAD).mkdir(exist_ok=True)
+            os.rename(path, path.parent / DEAD / path.name)
+            _sync_folder(path.parent / DEAD)
+            _sync_folder(path.parent)
+            return 0
         path.unlink()
+        _sync_folder(path.parent)
     return 1
+
+
+def _write(record: dict) -> None:
+    """Write one spooled record to Cassandra, then count it in the stats."""
+    kind = record.pop("kind", "store")
+    original = base64.b64decode(record.pop("original", ""))
+    totals = Counter({(stats.Stat(metric), name): amount for metric, name, amount in record.pop("stats", [])})
+    prediction = StoredPrediction(**{name: _decode(name, value) for name, value in record.items()})
+    if kind == "store":
+        writes.store(prediction, original)
+        totals = stats.contribution(prediction)
+    else:
+        followers = {"correction": writes.correction_followers, "deletion": writes.deletion_followers}[kind]
+        writes.follow(*followers(prediction), prediction.bucket)
+    stats.add(totals)
 
 
 def ensure_drainer() -> None:
@@ -158,6 +246,7 @@ def _drain_until_empty() -> None:
 
 
 _BYTES = {"input_png"}
+_UUIDS = {"id", "change_id"}
 _TIMES = {"bucket", "created_at", "corrected_at"}
 
 
@@ -178,6 +267,6 @@ def _decode(name: str, value):
         return base64.b64decode(value)
     if name in _TIMES:
         return dt.datetime.fromisoformat(value)
-    if name == "id":
+    if name in _UUIDS:
         return uuid.UUID(value)
     return value

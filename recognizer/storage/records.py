@@ -32,6 +32,8 @@ class StoredPrediction:
     corrected_by: str | None = None
     corrected_at: dt.datetime | None = None
     version: int | None = None
+    change_id: uuid.UUID | None = None
+    deleted: bool | None = None
     pending: bool = False  # in the local outbox, not yet in Cassandra (not a column)
 
     @property

@@ -6,8 +6,11 @@ changes up, and a background thread writes them as one counter batch every FLUSH
 predictions themselves are stored before this; only the stats lag, by about that interval
 (``flush()`` shows a process's own changes at once: the stats page calls it).
 
-Changes Cassandra certainly did not apply (no node reachable) are kept for the next flush. After
-an ambiguous failure (a timeout) they are dropped: replaying a counter update could count it twice.
+The batch is sent once (``cql.SEND_ONCE``: the driver neither retries nor speculates), so a
+failure says whether it may have been applied. Changes Cassandra certainly did not apply (no
+connection took the batch, too few replicas) are kept for the next flush. After an ambiguous
+failure (a timeout, a connection lost mid-request) they are dropped: replaying a counter update
+could count it twice; ``manage.py recount_stats`` puts the totals right.
 """
 
 import atexit
@@ -105,7 +108,7 @@ def flush() -> None:
 
 def _batch(change: Counter) -> BatchStatement:
     update = f"UPDATE {StatCounter.column_family_name()} SET value = value + ? WHERE metric = ? AND name = ?"
-    batch = BatchStatement(batch_type=BatchType.COUNTER)
+    batch = BatchStatement(batch_type=BatchType.COUNTER, retry_policy=cql.SEND_ONCE)
     for (metric, name), amount in sorted(change.items()):
         batch.add(cql.bind(update, (amount, str(metric), name)))
     return batch

@@ -9,6 +9,14 @@ then repeated until it succeeds (outbox, client retries), and readers skip an in
 row is not there yet.
 Every statement of a creation is written at the id's own timestamp (``ids.write_time``), so
 repeating it (driver retry, client retry, copy) changes nothing, and later corrections win.
+
+A change (a correction, a delete) is a lightweight transaction on the row's ``version`` that also
+writes the change's own id; its winner then writes the *whole target* of the other tables, not a
+difference from the row as read: every filter key the row could be listed under is removed but
+the ones it now has, at a write time ordered by version (``change_time``). A delete removes the
+row, its chunks and every key at ``deletion_time``, above any write the creation or a change can
+make, whatever the clocks of the servers that made them. Repeating a follow-up, or sending an
+older one late, changes nothing.
 """
 
 import datetime as dt
@@ -19,9 +27,12 @@ from cassandra.query import BoundStatement
 
 from ..models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction
 from . import cql, ids
-from .keys import ALL, filter_keys
+from .keys import ALL, keys_of, possible_keys
 from .records import StoredPrediction
 
+# A delete's write time is this far above the id's (50 years, in µs): above every version of the
+# creation (its id time) and of the changes' transactions (Cassandra's clock at each).
+DELETION_MARGIN = 50 * 365 * 24 * 3600 * 1_000_000
 # Cassandra refuses batches over `batch_size_fail_threshold` (default 50 KiB): bigger originals,
 # such as photos, are written (concurrently, in chunks) before the batch that makes them visible.
 BATCHED_IMAGE_BYTES = 32 * 1024
@@ -57,8 +68,19 @@ class ListedEntries:
 listed = ListedEntries()
 
 
-def keys_of(prediction: StoredPrediction) -> set[str]:
-    return filter_keys(digit=prediction.digit, label=prediction.corrected_label, source=prediction.source)
+def store(prediction: StoredPrediction, original: bytes) -> None:
+    """Write a new prediction (or write it again: the same write), its original and its listings."""
+    first, batch, entries = creation(prediction, original)
+    if first:  # a large original, before anything that lists the prediction
+        cql.run_concurrently(first)
+    cql.run_batch(batch)
+    listed.remember(entries, prediction.bucket)
+
+
+def follow(statements: list[BoundStatement], entries: set, bucket: dt.datetime) -> None:
+    """Write what follows a won change (idempotent statements, independent of each other)."""
+    cql.run_concurrently(statements)
+    listed.remember(entries, bucket)
 
 
 def original_chunks(prediction_id: uuid.UUID, data: bytes, *, timestamp: int | None) -> list[BoundStatement]:
@@ -134,43 +156,53 @@ def change_time(prediction: StoredPrediction, version: int) -> int:
     return ids.write_time(prediction.id) + version
 
 
+def deletion_time(prediction: StoredPrediction) -> int:
+    return ids.write_time(prediction.id) + DELETION_MARGIN
+
+
 def _row_key(prediction: StoredPrediction) -> dict:
     return {"bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
 
 
+def _if_unchanged(sets: dict, prediction: StoredPrediction) -> BoundStatement:
+    """A lightweight transaction setting ``sets``, applied only if the row still exists (``digit``)
+    at ``prediction``'s version and is not being deleted: of two racing changes one wins."""
+    where = " AND ".join(f"{name} = ?" for name in _row_key(prediction))
+    return cql.bind(f"UPDATE {Prediction.column_family_name()} SET {', '.join(f'{name} = ?' for name in sets)} "
+                    f"WHERE {where} IF version = ? AND digit = ? AND deleted = null",
+                    [*sets.values(), *_row_key(prediction).values(), prediction.version, prediction.digit])
+
+
 def correction_if_unchanged(prediction: StoredPrediction, changed: StoredPrediction) -> BoundStatement:
-    """A lightweight transaction setting ``changed``'s correction, applied only if the row still
-    exists (``digit``) at ``prediction``'s version: of two racing changes one wins."""
-    sets = "corrected_label = ?, corrected_by = ?, corrected_at = ?, version = ?"
-    where = " AND ".join(f"{name} = ?" for name in _row_key(prediction))
-    return cql.bind(f"UPDATE {Prediction.column_family_name()} SET {sets} WHERE {where} IF version = ? AND digit = ?",
-                    [changed.corrected_label, changed.corrected_by, changed.corrected_at, changed.version,
-                     *_row_key(prediction).values(), prediction.version, prediction.digit])
+    """Set ``changed``'s correction, its version and change id, if ``prediction`` is still current."""
+    return _if_unchanged({"corrected_label": changed.corrected_label, "corrected_by": changed.corrected_by,
+                          "corrected_at": changed.corrected_at, "version": changed.version,
+                          "change_id": changed.change_id}, prediction)
 
 
-def deletion_if_unchanged(prediction: StoredPrediction) -> BoundStatement:
-    """A lightweight transaction deleting the row, applied only if it is still at ``prediction``'s version."""
-    where = " AND ".join(f"{name} = ?" for name in _row_key(prediction))
-    return cql.bind(f"DELETE FROM {Prediction.column_family_name()} WHERE {where} IF version = ? AND digit = ?",
-                    [*_row_key(prediction).values(), prediction.version, prediction.digit])
+def deletion_if_unchanged(prediction: StoredPrediction, deleted: StoredPrediction) -> BoundStatement:
+    """Mark the row deleted (readers stop showing it), if ``prediction`` is still current."""
+    return _if_unchanged({"deleted": True, "version": deleted.version, "change_id": deleted.change_id}, prediction)
 
 
-def correction_followers(before: StoredPrediction, after: StoredPrediction) -> tuple[list[BoundStatement], set]:
-    """What the winner of a correction writes next: index entries moved, new list entries."""
-    old_keys, new_keys = keys_of(before), keys_of(after)
-    at = change_time(after, after.version)
-    entries = new_list_entries(after, new_keys - old_keys)
+def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement], set]:
+    """What the winner of a correction writes next: the row's index entries as they now should be,
+    every other possible key removed, and new list entries."""
+    keys, at = keys_of(after), change_time(after, after.version)
+    entries = new_list_entries(after, keys)
     return [
-        *index_removals(after, old_keys - new_keys, timestamp=at),
-        *index_entries(after, new_keys - old_keys, timestamp=at),
+        *index_removals(after, possible_keys(after) - keys, timestamp=at),
+        *index_entries(after, keys, timestamp=at),
         *list_entries(entries),
     ], entries
 
 
-def deletion_followers(deleted: StoredPrediction) -> list[BoundStatement]:
-    """What the winner of a delete removes next: the original and the index entries. List entries
-    stay: a reader skips an emptied partition at the cost of one small read."""
+def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
+    """What the winner of a delete removes next: the row, its original and every index entry it
+    could have. List entries stay: a reader skips an emptied partition at the cost of one small read."""
+    at = deletion_time(deleted)
     return [
-        cql.delete(OriginalChunk, {"id": deleted.id}),
-        *index_removals(deleted, keys_of(deleted), timestamp=change_time(deleted, (deleted.version or 0) + 1)),
-    ]
+        cql.delete(Prediction, _row_key(deleted), timestamp=at),
+        cql.delete(OriginalChunk, {"id": deleted.id}, timestamp=at),
+        *index_removals(deleted, possible_keys(deleted), timestamp=at),
+    ], set()

@@ -1,15 +1,16 @@
 """Idempotency-Key on POST /api/predict: a retry gets the first answer, and one row exists."""
 
 import io
+import time
 import uuid
 
 import pytest
 
 from recognizer.api.idempotency import fingerprint
-from recognizer.models import Prediction
+from recognizer.models import IdempotencyRecord, Prediction
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get
-from recognizer.storage import idempotency, outbox
+from recognizer.storage import cql, idempotency, outbox
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -71,7 +72,8 @@ def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
 def test_a_key_held_by_a_running_request_gets_409(client, digit_png, cassandra, cassandra_keyspace):
     png, _ = digit_png(3)
     running = fingerprint([ImageUpload(data=png)], "api")  # as a raw image/png body reads
-    held = idempotency.claim(key="busy", fingerprint=running, new_ids=lambda: [uuid.uuid1()])
+    held = idempotency.claim(client="address:127.0.0.1", key="busy", fingerprint=running,
+                             new_ids=lambda: [uuid.uuid1()])
     assert isinstance(held, idempotency.Claim)
 
     busy = client.post("/api/predict", png, content_type="image/png", HTTP_IDEMPOTENCY_KEY="busy")
@@ -91,3 +93,36 @@ def test_the_schema_documents_the_header(client):
     parameters = schema["paths"]["/api/predict"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
     assert "409" in schema["paths"]["/api/predict"]["post"]["responses"]
+
+
+def test_two_clients_may_choose_the_same_key(client, digit_png, cassandra, cassandra_keyspace):
+    mine = client.post("/api/predict", digit_png(0)[0], content_type="image/png", HTTP_IDEMPOTENCY_KEY="1",
+                       REMOTE_ADDR="192.0.2.1")
+    theirs = client.post("/api/predict", digit_png(1)[0], content_type="image/png", HTTP_IDEMPOTENCY_KEY="1",
+                         REMOTE_ADDR="192.0.2.2")
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"] and rows(cassandra, cassandra_keyspace) == 2
+
+
+def test_a_claim_answered_by_a_duplicate_of_itself_still_holds_the_key(client, digit_png, cassandra,
+                                                                        cassandra_keyspace, monkeypatch):
+    """A second copy of the claim's transaction (a speculative send) answers first: "not applied"."""
+    real = cql.run
+
+    def duplicated(statement):
+        result = real(statement)
+        return real(statement) if "IF NOT EXISTS" in statement.prepared_statement.query_string else result
+
+    monkeypatch.setattr(cql, "run", duplicated)
+    answer = post(client, digit_png(4)[0], key="once")
+    assert answer.status_code == 201, answer.content
+    assert rows(cassandra, cassandra_keyspace) == 1
+
+
+def test_a_released_key_is_gone_once_its_ttl_has_passed(cassandra, monkeypatch):
+    monkeypatch.setattr(idempotency, "TTL_SECONDS", 2)
+    held = idempotency.claim(client="user:1", key="short", fingerprint="f", new_ids=lambda: [uuid.uuid1()])
+    time.sleep(1)
+    idempotency.release(held)  # the take-over and the release write every cell with the TTL again
+    time.sleep(2.5)
+    assert list(cassandra.execute(f"SELECT * FROM {IdempotencyRecord.column_family_name()}")) == []

@@ -2,6 +2,7 @@
 under the same id, once, when Cassandra answers again."""
 
 import io
+import os
 import time
 import uuid
 
@@ -125,3 +126,33 @@ def test_metrics_give_the_outbox_depth(client, digit_png, spool, monkeypatch, se
     text = client.get("/metrics").content.decode()
     assert "numberfigure_outbox_predictions 1.0" in text
     assert "numberfigure_outbox_oldest_age_seconds" in text
+
+
+def test_a_poison_file_is_set_aside_and_the_others_replay(client, digit_png, spool, cassandra, monkeypatch,
+                                                          settings):
+    settings.NUMBERFIGURE_METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    with monkeypatch.context() as patch:
+        down(patch)
+        ids = [post(client, digit_png(index)[0]).json()["id"] for index in (1, 2)]
+    poison = spool / f"{1:020d}-{uuid.uuid4()}.json"  # sorts first, as the oldest
+    poison.write_bytes(b'{"not": "a prediction"')
+
+    assert outbox.drain() == 2
+    assert all(prediction_get(prediction_id=uuid.UUID(i)) for i in ids)
+    assert [path.name for path in (spool / "dead").iterdir()] == [poison.name]
+    assert "numberfigure_outbox_dead_files 1.0" in client.get("/metrics").content.decode()
+
+    out = io.StringIO()
+    call_command("drain_outbox", "--retry-dead", stdout=out, stderr=io.StringIO())
+    assert "Put back 1 files" in out.getvalue() and "1 set aside in dead/" in out.getvalue()  # still bad
+
+
+def test_partial_files_left_by_a_crashed_put_are_removed(spool, cassandra):
+    spool.mkdir(parents=True, exist_ok=True)
+    stale, fresh = spool / ".a.json.1.1.tmp", spool / ".b.json.2.2.tmp"
+    stale.write_bytes(b"{")
+    fresh.write_bytes(b"{")  # a put in another process, writing right now
+    old = time.time() - 2 * outbox.STALE_PARTIAL_SECONDS
+    os.utime(stale, (old, old))
+    assert outbox.drain() == 0
+    assert not stale.exists() and fresh.exists()

@@ -9,7 +9,13 @@ class Command(BaseCommand):
     help = ("Store the predictions waiting in the local outbox (OUTBOX_DIR) in Cassandra, oldest first. "
             "Running servers do this by themselves once Cassandra answers; this is for operators.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--retry-dead", action="store_true",
+                            help="first put back the files set aside in OUTBOX_DIR/dead (after fixing their cause)")
+
+    def handle(self, *args, retry_dead: bool, **options):
+        if retry_dead:
+            self.stdout.write(f"Put back {outbox.retry_dead()} files from dead/.")
         waiting = outbox.measure().items
         stored = 0
         with tqdm(total=waiting, unit="prediction", file=self.stderr, disable=None) as bar:
@@ -23,4 +29,6 @@ class Command(BaseCommand):
                 bar.update(batch)
                 if not batch:
                     break
-        self.stdout.write(self.style.SUCCESS(f"Stored {stored} predictions; {outbox.measure().items} still waiting."))
+        depth = outbox.measure()
+        self.stdout.write(self.style.SUCCESS(f"Stored {stored} predictions; {depth.items} still waiting, "
+                                             f"{depth.dead} set aside in dead/."))
