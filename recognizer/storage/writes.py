@@ -121,7 +121,8 @@ def _entry_key(prediction: StoredPrediction, key: str) -> dict:
     return {"key": key, "bucket": prediction.bucket, "shard": prediction.shard, "id": prediction.id}
 
 
-def _entries(prediction: StoredPrediction, scopes: set[str]) -> set[tuple]:
+def list_entries_of(prediction: StoredPrediction, scopes: set[str]) -> set[tuple]:
+    """The month and bucket list entries that make ``scopes`` find this prediction."""
     month = ids.month_of(prediction.bucket)
     return {
         entry
@@ -132,7 +133,7 @@ def _entries(prediction: StoredPrediction, scopes: set[str]) -> set[tuple]:
 
 def new_list_entries(prediction: StoredPrediction, keys: set[str]) -> set[tuple]:
     """The list entries (not yet written by this process) that make ``keys`` find this prediction."""
-    return listed.missing(_entries(prediction, keys), prediction.bucket)
+    return listed.missing(list_entries_of(prediction, keys), prediction.bucket)
 
 
 def list_entries(entries: set[tuple], *, timestamp: int | None = None) -> list[BoundStatement]:
