@@ -141,6 +141,17 @@ class StatCounter(DjangoCassandraModel):
     value = columns.Counter()
 
 
+class CountedPrediction(DjangoCassandraModel):
+    """A prediction stored under an id that may be stored again (a retried ``Idempotency-Key``
+    request, an outbox replay) and already counted in the stats: the first to claim it counts it.
+    Kept 30 days (``storage.stats.COUNTED_TTL_SECONDS``)."""
+
+    __table_name__ = "counted_predictions"
+
+    id = columns.TimeUUID(primary_key=True)
+    counted_by = columns.UUID()
+
+
 class IdempotencyRecord(DjangoCassandraModel):
     """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.idempotency``)."""
 

@@ -27,7 +27,6 @@ from .storage.cql import UNAVAILABLE
 from .storage.records import StoredPrediction, from_rows
 
 CHANGE_ATTEMPTS = 5  # a correction or delete that loses this many races in a row gives up (409)
-READ_ATTEMPTS = 4  # reading back a transaction's outcome: 0.2 + 0.4 + 0.8 s between attempts
 
 
 def prediction_store(
@@ -51,6 +50,7 @@ def prediction_store(
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
     ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
     """
+    known_id = prediction_id is not None  # perhaps stored and counted by an earlier attempt
     if prediction_id is None:
         prediction_id = ids.new_prediction_id(timestamp=ids.now() if created is None else created,
                                               shards=settings.NUMBERFIGURE_SHARDS)
@@ -82,7 +82,10 @@ def prediction_store(
         prediction.pending = True
         metrics.count_prediction(source, digit)
         return prediction
-    stats.add(stats.contribution(prediction))
+    if known_id:
+        stats.add_once(prediction)
+    else:
+        stats.add(stats.contribution(prediction))
     metrics.count_prediction(source, digit)
     return prediction
 
@@ -163,38 +166,18 @@ def prediction_delete(*, prediction: StoredPrediction) -> None:
 
 
 def _transact(statement, current: StoredPrediction, changed: StoredPrediction) -> tuple[bool, StoredPrediction]:
-    """Run the transaction changing ``current`` to ``changed`` once: (True, ``current``) when this
-    change won, else (False, the row as it now is). PredictionNotFound when the row is gone.
-
-    The driver sends it once (``cql``); when the answer is "not applied" or lost, the row read back
-    at the serial consistency (which completes any transaction in flight) says whether it holds
-    this change's id: a duplicate or lost answer is then still recognised as this change's win.
-    """
-    try:
-        if cql.run(statement)[0]["[applied]"]:
-            return True, current
-    except UNAVAILABLE:  # perhaps applied: the row says
-        pass
-    now = _read_serial(changed)
-    if now is not None and now.change_id == changed.change_id:
+    """Run the transaction changing ``current`` to ``changed`` once (``cql.transact``, which
+    recognises this change's win by its id): (True, ``current``) when it won, else (False, the row
+    as it now is). PredictionNotFound when the row is gone."""
+    won, row = cql.transact(statement, read_back=cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?",
+                                                            [changed.bucket, changed.shard, changed.id]),
+                            owner="change_id", mine=changed.change_id)
+    if won:
         return True, current
+    now = from_rows([row])[0] if row else None
     if now is None or now.deleted:
         raise PredictionNotFound("No such prediction: it was deleted.")
     return False, now
-
-
-def _read_serial(prediction: StoredPrediction) -> StoredPrediction | None:
-    statement = cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?",
-                           [prediction.bucket, prediction.shard, prediction.id])
-    statement.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
-    for attempt in range(READ_ATTEMPTS):
-        try:
-            rows = cql.run(statement)
-            return from_rows(rows)[0] if rows else None
-        except UNAVAILABLE:
-            if attempt == READ_ATTEMPTS - 1:
-                raise
-            time.sleep(0.2 * 2**attempt)
 
 
 def _follow(kind: str, changed: StoredPrediction, followers: tuple[list, set], totals: Counter) -> None:

@@ -12,6 +12,7 @@ from PIL import Image
 from recognizer.ml import mnist
 from recognizer.models import (
     BucketEntry,
+    CountedPrediction,
     FilterEntry,
     IdempotencyRecord,
     MonthEntry,
@@ -24,7 +25,8 @@ from recognizer.storage import cql, outbox, stats, writes
 from recognizer.storage.keys import keys_of
 from recognizer.storage.records import from_rows
 
-TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord)
+TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord,
+          CountedPrediction)
 
 
 @pytest.fixture(scope="session")

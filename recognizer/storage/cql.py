@@ -9,6 +9,8 @@ sent twice can see its own win as a loss. They are sent once, to one replica, an
 by the driver; the app decides what a failure means (``storage.changes``, ``storage.stats``).
 """
 
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from functools import cache
 
@@ -20,6 +22,7 @@ from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
 from cassandra.policies import FallthroughRetryPolicy
 from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
+from django.conf import settings
 
 # Cassandra could not do it now (no node, too few replicas, no answer in time); the statement was
 # fine and may have been applied. Not: InvalidRequest and its kin, which are bugs.
@@ -27,6 +30,7 @@ UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException, Co
 
 
 SEND_ONCE = FallthroughRetryPolicy()
+READ_BACK_ATTEMPTS = 4  # reading back a transaction's outcome: 0.2 + 0.4 + 0.8 s between attempts
 
 
 def is_repeatable(cql: str) -> bool:
@@ -110,3 +114,29 @@ def run_concurrently(statements: Sequence[BoundStatement], *, concurrency: int =
                                  concurrency=concurrency, raise_on_first_error=True)
     return [list(rows) for _, rows in results]
 
+
+
+def transact(statement: BoundStatement, *, read_back: BoundStatement, owner: str, mine: uuid.UUID
+             ) -> tuple[bool, dict | None]:
+    """Run a lightweight transaction that writes ``mine`` into column ``owner``, once.
+
+    Returns (True, None) when it applied. Otherwise (its answer "not applied", perhaps a
+    duplicate's, or lost) the row is read back at the serial consistency, which completes any
+    transaction in flight: (whether it holds ``mine``, that row or None).
+    """
+    try:
+        if run(statement)[0]["[applied]"]:
+            return True, None
+    except UNAVAILABLE:  # perhaps applied: the row says
+        pass
+    read_back.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
+    for attempt in range(READ_BACK_ATTEMPTS):
+        try:
+            rows = run(read_back)
+            break
+        except UNAVAILABLE:
+            if attempt == READ_BACK_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
+    row = rows[0] if rows else None
+    return row is not None and row[owner] == mine, row

@@ -19,12 +19,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from ..errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from ..models import IdempotencyRecord
 from . import cql
-from .cql import UNAVAILABLE
 
 TTL_SECONDS = 24 * 3600
 LEASE = dt.timedelta(seconds=60)  # longer than any request may take
@@ -95,22 +92,14 @@ def release(claim: Claim) -> None:
 
 
 def _transact(statement, hashed: str, claimant: uuid.UUID) -> dict | None:
-    """Run a claim's transaction once: None when this claim holds the key, else the record as it is.
-
-    When the answer is "not applied" (perhaps a duplicate's) or lost, the record read back at the
-    serial consistency says whether it holds this claim's id."""
-    try:
-        [row] = cql.run(statement)
-        if row["[applied]"]:
-            return None
-    except UNAVAILABLE:  # perhaps applied: the record says
-        pass
-    read = cql.select(IdempotencyRecord, "key = ?", [hashed])
-    read.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
-    rows = cql.run(read)
-    if not rows:  # expired meanwhile: too late to tell, so the client retries
+    """Run a claim's transaction once: None when this claim holds the key, else the record as it is."""
+    won, row = cql.transact(statement, read_back=cql.select(IdempotencyRecord, "key = ?", [hashed]),
+                            owner="claimant", mine=claimant)
+    if won:
+        return None
+    if row is None:  # expired meanwhile: too late to tell, so the client retries
         raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.")
-    return None if rows[0]["claimant"] == claimant else rows[0]
+    return row
 
 
 def _now() -> dt.datetime:

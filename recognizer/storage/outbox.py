@@ -210,12 +210,12 @@ def _write(record: dict) -> None:
     original = base64.b64decode(record.pop("original", ""))
     totals = Counter({(stats.Stat(metric), name): amount for metric, name, amount in record.pop("stats", [])})
     prediction = StoredPrediction(**{name: _decode(name, value) for name, value in record.items()})
-    if kind == "store":
+    if kind == "store":  # perhaps stored and counted already (a retried request under the same id)
         writes.store(prediction, original)
-        totals = stats.contribution(prediction)
-    else:
-        followers = {"correction": writes.correction_followers, "deletion": writes.deletion_followers}[kind]
-        writes.follow(*followers(prediction), prediction.bucket)
+        stats.add_once(prediction)
+        return
+    followers = {"correction": writes.correction_followers, "deletion": writes.deletion_followers}[kind]
+    writes.follow(*followers(prediction), prediction.bucket)
     stats.add(totals)
 
 

@@ -6,6 +6,11 @@ changes up, and a background thread writes them as one counter batch every FLUSH
 predictions themselves are stored before this; only the stats lag, by about that interval
 (``flush()`` shows a process's own changes at once: the stats page calls it).
 
+A prediction stored under an id that may have been stored and counted before (a retried
+``Idempotency-Key`` request, an outbox replay) is counted through ``add_once``: a lightweight
+transaction on its id decides which attempt counts it. New predictions under new ids, the usual
+case, cost no such transaction.
+
 The batch is sent once (``cql.SEND_ONCE``: the driver neither retries nor speculates), so a
 failure says whether it may have been applied. Changes Cassandra certainly did not apply (no
 connection took the batch, too few replicas) are kept for the next flush. After an ambiguous
@@ -17,6 +22,7 @@ import atexit
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from enum import StrEnum
 
@@ -26,11 +32,12 @@ from cassandra.cqlengine import connection
 from cassandra.query import BatchStatement, BatchType
 
 from .. import metrics
-from ..models import StatCounter
+from ..models import CountedPrediction, StatCounter
 from . import cql
 from .keys import ALL
 
 FLUSH_SECONDS = 1.0
+COUNTED_TTL_SECONDS = 30 * 24 * 3600  # longer than a key (24 h) or an outbox is expected to keep an id
 CONFIDENCE_SCALE = 1_000_000  # counters hold integers: confidences are summed in millionths
 
 
@@ -84,6 +91,23 @@ def add(change: Counter) -> None:
         if _flusher is None or not _flusher.is_alive():
             _flusher = threading.Thread(target=_flush_forever, name="stats-counters", daemon=True)
             _flusher.start()
+
+
+def add_once(prediction) -> None:
+    """Count a prediction stored under a known id unless an earlier attempt counted it. When
+    Cassandra cannot say, it is not counted (``recount_stats`` puts that right)."""
+    mine = uuid.uuid4()
+    claim = cql.bind(f"INSERT INTO {CountedPrediction.column_family_name()} (id, counted_by) VALUES (?, ?) "
+                     f"IF NOT EXISTS USING TTL {COUNTED_TTL_SECONDS}", [prediction.id, mine])
+    try:
+        first, _ = cql.transact(claim, read_back=cql.select(CountedPrediction, "id = ?", [prediction.id]),
+                                owner="counted_by", mine=mine)
+    except cql.UNAVAILABLE as error:
+        metrics.cassandra_error(error, "counters")
+        logger.warning("Prediction %s not counted in the stats (%s)", prediction.id, error)
+        return
+    if first:
+        add(contribution(prediction))
 
 
 def flush() -> None:

@@ -5,12 +5,13 @@ import time
 import uuid
 
 import pytest
+from cassandra.cluster import NoHostAvailable
 
 from recognizer.api.idempotency import fingerprint
 from recognizer.models import IdempotencyRecord, Prediction
 from recognizer.recognition import ImageUpload
-from recognizer.selectors import prediction_get
-from recognizer.storage import cql, idempotency, outbox
+from recognizer.selectors import prediction_get, prediction_stats
+from recognizer.storage import cql, idempotency, outbox, stats, writes
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -126,3 +127,32 @@ def test_a_released_key_is_gone_once_its_ttl_has_passed(cassandra, monkeypatch):
     idempotency.release(held)  # the take-over and the release write every cell with the TTL again
     time.sleep(2.5)
     assert list(cassandra.execute(f"SELECT * FROM {IdempotencyRecord.column_family_name()}")) == []
+
+
+def test_a_request_that_stored_some_images_then_failed_is_counted_once_when_retried(
+        client, digit_png, cassandra, cassandra_keyspace, monkeypatch, settings):
+    pngs = [digit_png(i)[0] for i in (5, 6, 7)]
+    real_store, calls = writes.store, []
+
+    def second_fails(prediction, original):
+        calls.append(prediction.id)
+        if len(calls) == 2:
+            raise NoHostAvailable("Unable to connect to any servers", {})
+        real_store(prediction, original)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writes, "store", second_fails)
+        settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS = 0  # and the outbox is full: the request fails (503)
+        assert post(client, *pngs, key="three").status_code == 503
+    settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS = 10
+    assert rows(cassandra, cassandra_keyspace) == 1 and stats_total() == 1
+
+    retried = post(client, *pngs, key="three")
+    assert retried.status_code == 201
+    assert [uuid.UUID(result["id"]) for result in retried.json()["results"]][0] == calls[0]  # the same ids
+    assert rows(cassandra, cassandra_keyspace) == 3 and stats_total() == 3
+
+
+def stats_total() -> int:
+    stats.flush()
+    return prediction_stats().total

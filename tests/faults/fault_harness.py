@@ -82,7 +82,7 @@ class Server:
             self.manage("sync_cassandra", "--verbosity", "0")
             session = nodes.session()
             for table in ("predictions_by_bucket", "original_chunks", "ids_by_filter", "months_by_scope",
-                          "buckets_by_month", "prediction_counter", "idempotency_keys"):
+                          "buckets_by_month", "prediction_counter", "idempotency_keys", "counted_predictions"):
                 session.execute(f"TRUNCATE {KEYSPACE}.{table}")
             session.cluster.shutdown()
         self.log = (tmp / "gunicorn.log").open("wb")
