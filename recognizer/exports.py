@@ -11,8 +11,7 @@ import numpy as np
 from PIL import Image
 
 from .ml.mnist import write_idx
-from .models import Prediction
-from .selectors import Filters, prediction_iter
+from .selectors import Filters, StoredPrediction, prediction_iter
 from .web.display import utc_timestamp
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
@@ -20,7 +19,7 @@ COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "pro
            "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
 
 
-def row(prediction: Prediction, *, with_corrector: bool = True) -> dict:
+def row(prediction: StoredPrediction, *, with_corrector: bool = True) -> dict:
     """One prediction as plain data; the 28×28 input as base64 PNG so the export can be trained on.
     Who corrected it (a staff user name) only ``with_corrector``: the history may be public."""
     return {
@@ -40,7 +39,7 @@ def row(prediction: Prediction, *, with_corrector: bool = True) -> dict:
     }
 
 
-def csv_lines(predictions: Iterable[Prediction], *, with_corrector: bool = True) -> Iterator[str]:
+def csv_lines(predictions: Iterable[StoredPrediction], *, with_corrector: bool = True) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
@@ -60,17 +59,17 @@ def _not_a_formula(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def jsonl_lines(predictions: Iterable[Prediction], *, with_corrector: bool = True) -> Iterator[str]:
+def jsonl_lines(predictions: Iterable[StoredPrediction], *, with_corrector: bool = True) -> Iterator[str]:
     for prediction in predictions:
         yield json.dumps(row(prediction, with_corrector=with_corrector)) + "\n"
 
 
-def input_array(prediction: Prediction) -> np.ndarray:
+def input_array(prediction: StoredPrediction) -> np.ndarray:
     """The stored 28×28 input as uint8, white ink on black, as in MNIST."""
     return np.asarray(Image.open(io.BytesIO(prediction.input_png)).convert("L"), dtype=np.uint8)
 
 
-def labelled_dataset(*, confident_above: float | None = None) -> tuple[np.ndarray, np.ndarray, list[Prediction]]:
+def labelled_dataset(*, confident_above: float | None = None) -> tuple[np.ndarray, np.ndarray, list[StoredPrediction]]:
     """Corrected predictions (their label is the person's), plus, with ``confident_above``,
     uncorrected ones the model was at least that sure of (their label is the model's)."""
     chosen = list(prediction_iter(filters=Filters(labelled=True)))

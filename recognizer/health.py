@@ -14,13 +14,11 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connections
 
-from .models import MonthEntry
-from .storage import cql, ids, outbox
+from .selectors import outbox_depth, store_probe
+from .services import outbox_replay_start
 
 CACHE_SECONDS = 1.0
-PROBE_TIMEOUT = 2.0
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -38,11 +36,11 @@ def service_status() -> dict:
     with _lock:
         if _last is not None and time.monotonic() - _last[0] < CACHE_SECONDS:
             return _last[1]
-        cassandra = cassandra_status()
-        depth = outbox.measure()
+        cassandra = store_probe()
+        depth = outbox_depth()
         if depth.items:
-            outbox.ensure_drainer()  # e.g. a process started with a spool left by an earlier one
-        full = outbox.is_full(depth)
+            outbox_replay_start()  # e.g. a process started with a spool left by an earlier one
+        full = depth.full
         skewed = abs(cassandra.get("clock_skew_seconds", 0.0)) > settings.NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS
         status = "ok" if cassandra["writable"] and not depth.items and not skewed else (
             "unavailable" if not cassandra["writable"] and full else "degraded")
@@ -52,22 +50,6 @@ def service_status() -> dict:
                   "cassandra": cassandra}
         _last = (time.monotonic(), answer)
         return answer
-
-
-def cassandra_status() -> dict:
-    """Whether a read at the configured consistency succeeds, the node's version and how far its
-    clock is ahead of this server's (to the round trip's half); never raises."""
-    try:
-        session = connections["cassandra"].connection.session
-        session.execute(cql.select(MonthEntry, "scope = ?", ["-healthz-"], tail="LIMIT 1"), timeout=PROBE_TIMEOUT)
-        sent = ids.now()
-        local = session.execute("SELECT release_version, toUnixTimestamp(now()) AS now FROM system.local",
-                                timeout=PROBE_TIMEOUT).one()
-        received = ids.now()
-    except Exception as error:  # noqa: BLE001 - any failure means "not writable now", with its reason
-        return {"writable": False, "error": f"{type(error).__name__}: {error}"}
-    skew = local["now"] / 1000 - (sent + received) / 2
-    return {"writable": True, "release_version": local["release_version"], "clock_skew_seconds": round(skew, 3)}
 
 
 def forget() -> None:

@@ -115,8 +115,8 @@ class StoreCollector:
     and this server's clock against Cassandra's."""
 
     def collect(self):
-        from .health import service_status
-        from .storage import outbox  # storage imports this module
+        from .health import service_status  # both import this module, through storage
+        from .selectors import outbox_depth
 
         skew = service_status()["cassandra"].get("clock_skew_seconds")
         if skew is not None:
@@ -124,7 +124,7 @@ class StoreCollector:
                                     "How far Cassandra's clock is ahead of this server's (negative: behind).",
                                     value=skew)
 
-        depth = outbox.measure()
+        depth = outbox_depth()
         yield GaugeMetricFamily("numberfigure_outbox_predictions",
                                 "Predictions waiting in the local outbox for Cassandra.", value=depth.items)
         yield GaugeMetricFamily("numberfigure_outbox_oldest_age_seconds",

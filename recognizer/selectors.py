@@ -9,11 +9,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .models import OriginalChunk, Prediction, StatCounter
-from .storage import cql, history, ids, stats
+from django.db import connections
+
+from .models import MonthEntry, OriginalChunk, Prediction, StatCounter
+from .storage import cql, history, ids, outbox, stats
 from .storage.keys import ALL, LABELLED, filter_key
 from .storage.records import StoredPrediction, from_rows
 from .storage.stats import CONFIDENCE_SCALE, Stat
+
+__all__ = ["StoredPrediction"]  # what the reads return, for the app's annotations
+PROBE_TIMEOUT = 2.0
 
 
 def prediction_get(*, prediction_id: uuid.UUID) -> StoredPrediction | None:
@@ -136,3 +141,24 @@ def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:
         predicted, label = (int(part) for part in pair.split(","))
         figures.confusion[label][predicted] = count
     return figures
+
+
+def outbox_depth() -> outbox.Depth:
+    """What waits in this host's outbox for Cassandra, and for how long the oldest has."""
+    return outbox.measure()
+
+
+def store_probe() -> dict:
+    """Whether a read at the configured consistency succeeds, the node's version and how far its
+    clock is ahead of this server's (to the round trip's half); never raises."""
+    try:
+        session = connections["cassandra"].connection.session
+        session.execute(cql.select(MonthEntry, "scope = ?", ["-healthz-"], tail="LIMIT 1"), timeout=PROBE_TIMEOUT)
+        sent = ids.now()
+        local = session.execute("SELECT release_version, toUnixTimestamp(now()) AS now FROM system.local",
+                                timeout=PROBE_TIMEOUT).one()
+        received = ids.now()
+    except Exception as error:  # noqa: BLE001 - any failure means "not writable now", with its reason
+        return {"writable": False, "error": f"{type(error).__name__}: {error}"}
+    skew = local["now"] / 1000 - (sent + received) / 2
+    return {"writable": True, "release_version": local["release_version"], "clock_skew_seconds": round(skew, 3)}

@@ -1,4 +1,5 @@
-"""The HTTP side of ``Idempotency-Key`` on ``POST /api/predict`` (``storage.idempotency`` keeps the keys)."""
+"""The HTTP side of ``Idempotency-Key`` on ``POST /api/predict`` (``services.request_claim`` and
+``storage.idempotency`` keep the keys)."""
 
 import json
 from collections.abc import Callable
@@ -9,8 +10,7 @@ from rest_framework.response import Response
 
 from ..errors import BadRequest
 from ..recognition import ImageUpload
-from ..services import new_prediction_ids
-from ..storage import idempotency
+from ..services import Answer, request_claim, request_release, request_remember
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -33,11 +33,6 @@ def client_of(request: Request) -> str:
     return f"address:{request.META.get(settings.RATELIMIT_IP_META_KEY, '')}"
 
 
-def fingerprint(uploads: list[ImageUpload], source: str) -> str:
-    """What makes two requests the same one: their images (names and bytes, in order) and source."""
-    return idempotency.digest(source, *(part for upload in uploads for part in (upload.filename or "", upload.data)))
-
-
 def respond_once(request: Request, uploads: list[ImageUpload], source: str,
                  respond: Callable[[list | None], Response]) -> Response:
     """``respond(ids)`` once per key: a repeated key gets the first answer back (``Idempotent-Replayed``).
@@ -47,14 +42,13 @@ def respond_once(request: Request, uploads: list[ImageUpload], source: str,
     key = key_of(request)
     if key is None:
         return respond(None)
-    held = idempotency.claim(client=client_of(request), key=key, fingerprint=fingerprint(uploads, source),
-                             new_ids=lambda: new_prediction_ids(len(uploads)))
-    if isinstance(held, idempotency.Answer):
+    held = request_claim(client=client_of(request), key=key, uploads=uploads, source=source)
+    if isinstance(held, Answer):  # given already
         return Response(json.loads(held.body), status=held.status, headers={"Idempotent-Replayed": "true"})
     try:
         response = respond(held.prediction_ids)
     except BaseException:
-        idempotency.release(held)
+        request_release(claim=held)
         raise
-    idempotency.remember(held, idempotency.Answer(response.status_code, json.dumps(response.data)))
+    request_remember(claim=held, status=response.status_code, body=json.dumps(response.data))
     return response

@@ -54,6 +54,11 @@ class Depth:
     oldest_age_seconds: float | None
     dead: int = 0  # files set aside in dead/ (they need an operator)
 
+    @property
+    def full(self) -> bool:
+        return (self.items >= settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS
+                or self.bytes >= settings.NUMBERFIGURE_OUTBOX_MAX_BYTES)
+
 
 def folder() -> Path:
     path = Path(settings.NUMBERFIGURE_OUTBOX_DIR)
@@ -120,11 +125,6 @@ def _sync_folder(path: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-def is_full(depth: Depth) -> bool:
-    return (depth.items >= settings.NUMBERFIGURE_OUTBOX_MAX_ITEMS
-            or depth.bytes >= settings.NUMBERFIGURE_OUTBOX_MAX_BYTES)
 
 
 def measure() -> Depth:

@@ -9,7 +9,7 @@ from functools import cache
 from django.urls import get_script_prefix, reverse
 
 from ..recognition import Recognition, is_unsure
-from ..storage.records import StoredPrediction as Prediction
+from ..selectors import StoredPrediction
 
 
 def utc_timestamp(moment: dt.datetime | None) -> str | None:
@@ -17,7 +17,7 @@ def utc_timestamp(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
 
 
-def recognition_json(recognition: Recognition | Prediction) -> dict:
+def recognition_json(recognition: Recognition | StoredPrediction) -> dict:
     """The model's answer: the part every answer shares (the preview is this and its input)."""
     return {
         "digit": recognition.digit,
@@ -33,7 +33,7 @@ def preview_json(recognition: Recognition) -> dict:
             "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode()}
 
 
-def prediction_json(prediction: Prediction, request) -> dict:
+def prediction_json(prediction: StoredPrediction, request) -> dict:
     """One stored prediction as ``api.serializers.PredictionSerializer`` documents it. Built directly:
     a DRF serializer instance and three URL reversals took longer than the rest of the API's answer."""
     return {
@@ -51,7 +51,7 @@ def prediction_json(prediction: Prediction, request) -> dict:
     }
 
 
-def page_result(prediction: Prediction, request) -> dict:
+def page_result(prediction: StoredPrediction, request) -> dict:
     """What the result widget shows for a prediction just made: while it waits in the outbox its
     stored copies do not exist yet, so the input is inlined and there is no link."""
     result = prediction_json(prediction, request)

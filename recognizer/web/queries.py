@@ -12,8 +12,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import QueryDict
 
 from ..errors import BadRequest
-from ..models import SOURCES, Prediction
-from ..selectors import Filters, prediction_list
+from ..models import SOURCES
+from ..selectors import Filters, StoredPrediction, prediction_list
 
 DIGITS = [(str(d), str(d)) for d in range(10)]
 PAGE_SIZE = 50
@@ -84,12 +84,12 @@ def read_query(params) -> PredictionQuery:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Prediction]
+    rows: list[StoredPrediction]
     newer: uuid.UUID | None  # the ``after`` cursor of the newer page, if there is one
     older: uuid.UUID | None  # the ``before`` cursor of the older page, if there is one
 
 
-def page_from(rows: list[Prediction], *, limit: int, before: uuid.UUID | None, after: uuid.UUID | None) -> Page:
+def page_from(rows: list[StoredPrediction], *, limit: int, before: uuid.UUID | None, after: uuid.UUID | None) -> Page:
     """A page, from up to ``limit + 1`` rows read newest first at the cursor: the extra row tells
     whether there is more on the side the read walked to."""
     if after:  # walked to newer rows: the extra row, if any, is on the newer side

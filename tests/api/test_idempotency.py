@@ -7,10 +7,10 @@ import uuid
 import pytest
 from cassandra.cluster import NoHostAvailable
 
-from recognizer.api.idempotency import fingerprint
 from recognizer.models import IdempotencyRecord, Prediction
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get, prediction_stats
+from recognizer.services import request_claim
 from recognizer.storage import cql, idempotency, outbox, stats, writes
 
 pytestmark = pytest.mark.usefixtures("cassandra")
@@ -72,9 +72,7 @@ def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
 
 def test_a_key_held_by_a_running_request_gets_409(client, digit_png, cassandra, cassandra_keyspace):
     png, _ = digit_png(3)
-    running = fingerprint([ImageUpload(data=png)], "api")  # as a raw image/png body reads
-    held = idempotency.claim(client="address:127.0.0.1", key="busy", fingerprint=running,
-                             new_ids=lambda: [uuid.uuid1()])
+    held = request_claim(client="address:127.0.0.1", key="busy", uploads=[ImageUpload(data=png)], source="api")
     assert isinstance(held, idempotency.Claim)
 
     busy = client.post("/api/predict", png, content_type="image/png", HTTP_IDEMPOTENCY_KEY="busy")

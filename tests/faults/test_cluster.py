@@ -1,10 +1,12 @@
 """Faults of a three-node cluster (replication factor 3, QUORUM) under load."""
 
 import json
+import threading
+import time
 
 import pytest
 from cassandra import ConsistencyLevel
-from fault_harness import fault, lost, report, run_load, stored_rows, wait_for
+from fault_harness import KEYSPACE, fault, lost, report, run_load, stored_rows, wait_for
 
 pytestmark = pytest.mark.long_fault
 
@@ -62,3 +64,84 @@ def test_every_node_down_for_30_s(cluster, server, pngs):
     assert summary.get("2xx") == 2200, summary
     assert first_normal is not None and first_normal <= 10, summary
     assert missing == [], summary
+
+
+CHANGE_STREAM = """
+import json, random, threading, time
+from collections import Counter
+from recognizer.errors import PredictionChanged, PredictionNotFound
+from recognizer.selectors import prediction_get
+from recognizer.services import prediction_correct, prediction_delete, prediction_store
+from recognizer.storage import stats
+
+made = [prediction_store(source=("draw", "api")[n % 2], filename=None, content_type="image/png", image=b"i",
+                         input_png=b"p", probabilities=[0.1] * (n % 10) + [0.55] + [0.05] * (9 - n % 10),
+                         model_version="v", latency_ms=1.0) for n in range(40)]
+print("STORED", flush=True)
+outcomes, lock, deadline = Counter(), threading.Lock(), time.monotonic() + %(seconds)s
+
+def changes(seed):
+    rng = random.Random(seed)
+    while time.monotonic() < deadline:
+        current = prediction_get(prediction_id=rng.choice(made).id)
+        if current is None:
+            continue
+        try:
+            if rng.random() < 0.1:
+                prediction_delete(prediction=current)
+                outcome = "deleted"
+            else:
+                prediction_correct(prediction=current, label=rng.choice([None, 1, 2, 3]), user=f"t{seed}")
+                outcome = "corrected"
+        except (PredictionChanged, PredictionNotFound) as refused:
+            outcome = type(refused).__name__
+        except Exception as error:
+            outcome = "error " + type(error).__name__
+        with lock:
+            outcomes[outcome] += 1
+
+threads = [threading.Thread(target=changes, args=(seed,)) for seed in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+stats.flush()
+print("OUTCOMES", json.dumps(outcomes))
+"""
+
+
+def test_a_coordinator_paused_mid_transaction_under_corrections_and_deletes(cluster, server, store_checker):
+    """Node 2 paused for 0.4 s every 1.5 s while 4 threads correct and delete: the driver would send a
+    transaction coordinated by it to a second replica after 0.05 s if it could (a speculative send
+    whose "not applied" then answers for the first copy's win). Afterwards every index entry and
+    every stats total matches the rows."""
+    app = server(cluster, workers=1)
+    app.env["CASSANDRA_SPECULATIVE_DELAY"] = "0.05"
+    seconds = 24
+    pauses = []
+
+    def pause_node_2() -> None:
+        time.sleep(4)  # the predictions are stored first
+        while (elapsed := time.monotonic() - started) < seconds:
+            cluster.run("pause", 2)
+            time.sleep(0.4)
+            cluster.run("resume", 2)
+            pauses.append(round(elapsed, 1))
+            time.sleep(1.1)
+
+    started = time.monotonic()
+    pauser = threading.Thread(target=pause_node_2)
+    pauser.start()
+    try:
+        output = app.manage("shell", "-c", CHANGE_STREAM % {"seconds": seconds})
+    finally:
+        pauser.join()
+    outcomes = json.loads(output.split("OUTCOMES", 1)[1])
+    assert not any(outcome.startswith("error") for outcome in outcomes), outcomes
+    assert outcomes.get("corrected", 0) > 100 and outcomes.get("deleted", 0) > 5 and len(pauses) >= 10, outcomes
+    session = cluster.session()
+    try:
+        rows = store_checker(session, KEYSPACE)
+    finally:
+        session.cluster.shutdown()
+    assert 0 < len(rows) < 40
