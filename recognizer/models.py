@@ -152,6 +152,27 @@ class CountedPrediction(DjangoCassandraModel):
     counted_by = columns.UUID()
 
 
+class RecountHold(DjangoCassandraModel):
+    """While ``recount_stats`` runs, its id (written with a TTL it renews). Processes then keep their
+    stats changes in memory and record which predictions they concern (``RecountHeldId``), so
+    the recount knows what its reading of the counters lacks (``storage.recount``)."""
+
+    __table_name__ = "stats_recount"
+
+    scope = columns.Text(primary_key=True)  # "stats"
+    recount_id = columns.UUID()
+
+
+class RecountHeldId(DjangoCassandraModel):
+    """A prediction whose stats change a process holds back during recount ``recount_id``."""
+
+    __table_name__ = "stats_recount_held"
+    Meta = keyed_by("id")
+
+    recount_id = columns.UUID(partition_key=True)
+    id = columns.TimeUUID(primary_key=True)
+
+
 class IdempotencyRecord(DjangoCassandraModel):
     """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.idempotency``)."""
 

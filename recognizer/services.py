@@ -77,6 +77,7 @@ def prediction_store(
     )
     try:
         with metrics.cassandra_write():
+            stats.announce(prediction.id)
             writes.store(prediction, image)  # preparing statements needs a node too
     except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
         outbox.put(prediction, image)
@@ -86,7 +87,7 @@ def prediction_store(
     if known_id:
         stats.add_once(prediction)
     else:
-        stats.add(stats.contribution(prediction))
+        stats.add(stats.contribution(prediction), prediction.id)
     metrics.count_prediction(source, digit)
     return prediction
 
@@ -216,4 +217,4 @@ def _follow(kind: str, changed: StoredPrediction, followers: tuple[list, set], t
     except UNAVAILABLE:
         outbox.put_change(kind, changed, totals)
         return
-    stats.add(totals)
+    stats.add(totals, changed.id)

@@ -18,6 +18,8 @@ from recognizer.models import (
     MonthEntry,
     OriginalChunk,
     Prediction,
+    RecountHeldId,
+    RecountHold,
     StatCounter,
 )
 from recognizer.storage import cql, outbox, stats, writes
@@ -25,7 +27,7 @@ from recognizer.storage.keys import keys_of
 from recognizer.storage.records import from_rows
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord,
-          CountedPrediction)
+          CountedPrediction, RecountHold, RecountHeldId)
 
 
 @pytest.fixture(scope="session")

@@ -211,12 +211,13 @@ def _write(record: dict) -> None:
     totals = Counter({(stats.Stat(metric), name): amount for metric, name, amount in record.pop("stats", [])})
     prediction = StoredPrediction(**{name: _decode(name, value) for name, value in record.items()})
     if kind == "store":  # perhaps stored and counted already (a retried request under the same id)
+        stats.announce(prediction.id)
         writes.store(prediction, original)
         stats.add_once(prediction)
         return
     followers = {"correction": writes.correction_followers, "deletion": writes.deletion_followers}[kind]
     writes.follow(*followers(prediction), prediction.bucket)
-    stats.add(totals)
+    stats.add(totals, prediction.id)
 
 
 def ensure_drainer() -> None:

@@ -1,15 +1,22 @@
 """Rebuild the stats totals from the rows: ``manage.py recount_stats``.
 
 The totals drift when a worker is killed with changes not yet written (at most its last second),
-or when a counter write timed out (dropped rather than risk counting twice). This walks every row,
-newest first, a page at a time, adding up what each contributes (``stats.contribution``), then
-moves each counter by the difference between that sum and its value. The running sum and the last
-row seen are kept in a checkpoint file after every page, so an interrupted recount resumes.
-Predictions stored while it runs are read at the end; a correction made meanwhile to a row already
-walked is the one change it can miss, so run it when corrections are quiet.
+or when a counter write timed out (dropped rather than risk counting twice). A run first *holds*
+the counters (``stats.held_by``): within a flush interval every process keeps its stats changes in
+memory and records the ids of the predictions they concern, so the counters stand still while
+they are read; a new prediction's id is recorded before its row is written. It then walks every
+row, newest first, a page at a time, adding up what each contributes (``stats.contribution``)
+except the rows whose changes are held, moves each counter by the difference between that sum
+and its value, and lets go: the held changes are written. So it is exact under a stream of new
+predictions and outbox replays. A correction or a delete while it runs, or a retried
+``Idempotency-Key`` request whose predictions were counted before, is what it can miss: run it
+when those are quiet.
+The running sum and the last row seen are kept in a checkpoint file after every page, so an
+interrupted recount resumes.
 """
 
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +27,7 @@ from . import cql, history, stats
 from .stats import Stat
 
 PAGE = 500
+HOLD_SETTLE_SECONDS = 3 * stats.FLUSH_SECONDS  # every process has seen the hold and written its last flush
 
 
 def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: None,
@@ -31,28 +39,39 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
     totals = Counter({(Stat(metric), name): amount for metric, name, amount in state["totals"]})
     before = uuid.UUID(state["before"]) if state["before"] else None
     newest = uuid.UUID(state["newest"]) if state["newest"] else None
-    walked = 0
-    while page := history.page(history.View(), cursor=before, limit=PAGE):
-        newest = newest or page[0].id
+    recount_id = uuid.uuid4()
+
+    def walked(page) -> None:
+        held = stats.held_ids(recount_id)  # read after the page: a held row's id is recorded before it is written
         for prediction in page:
-            totals.update(stats.contribution(prediction))
-        before = page[-1].id
-        checkpoint.write_text(json.dumps({"newest": str(newest), "before": str(before), "totals": [
-            [str(metric), name, amount] for (metric, name), amount in totals.items()]}))
-        on_page(len(page))
-        walked += 1
-        if pages is not None and walked >= pages:
-            return None
-    after = newest  # rows stored since the walk began
-    while after is not None and (page := history.page(history.View(newer=True), cursor=after, limit=PAGE)):
-        for prediction in page:
-            totals.update(stats.contribution(prediction))
-        after = page[-1].id
-    stats.flush()
-    change = stats.difference(totals, current_totals())
-    if change:
-        stats.add(change)
-        stats.flush()
+            if prediction.id not in held:
+                totals.update(stats.contribution(prediction))
+
+    stats.hold(recount_id)
+    try:
+        time.sleep(HOLD_SETTLE_SECONDS)
+        counted = current_totals()  # standing still until the hold ends
+        walked_pages = 0
+        while page := history.page(history.View(), cursor=before, limit=PAGE):
+            newest = newest or page[0].id
+            walked(page)
+            before = page[-1].id
+            checkpoint.write_text(json.dumps({"newest": str(newest), "before": str(before), "totals": [
+                [str(metric), name, amount] for (metric, name), amount in totals.items()]}))
+            on_page(len(page))
+            stats.hold(recount_id)  # renewed
+            walked_pages += 1
+            if pages is not None and walked_pages >= pages:
+                return None
+        after = newest  # rows stored since the walk began
+        while after is not None and (page := history.page(history.View(newer=True), cursor=after, limit=PAGE)):
+            walked(page)
+            after = page[-1].id
+        change = stats.difference(+totals, counted)
+        if change:
+            stats.write(change)
+    finally:
+        stats.release()
     checkpoint.unlink(missing_ok=True)
     return change
 

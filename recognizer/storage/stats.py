@@ -11,6 +11,10 @@ A prediction stored under an id that may have been stored and counted before (a 
 transaction on its id decides which attempt counts it. New predictions under new ids, the usual
 case, cost no such transaction.
 
+While ``recount_stats`` runs (``storage.recount``), changes are held in memory instead, and the
+ids of the predictions they concern are recorded for it (a new prediction's before it is
+written, ``announce``); they are written once it is done.
+
 The batch is sent once (``cql.SEND_ONCE``: the driver neither retries nor speculates), so a
 failure says whether it may have been applied. Changes Cassandra certainly did not apply (no
 connection took the batch, too few replicas) are kept for the next flush. After an ambiguous
@@ -32,11 +36,14 @@ from cassandra.cqlengine import connection
 from cassandra.query import BatchStatement, BatchType
 
 from .. import metrics
-from ..models import CountedPrediction, StatCounter
+from ..models import CountedPrediction, RecountHeldId, RecountHold, StatCounter
 from . import cql
 from .keys import ALL
 
 FLUSH_SECONDS = 1.0
+HOLD_SCOPE = "stats"
+HELD_TTL_SECONDS = 24 * 3600
+HOLD_TTL_SECONDS = 600  # a recount renews its hold as it goes: one that dies lets go by itself
 COUNTED_TTL_SECONDS = 30 * 24 * 3600  # longer than a key (24 h) or an outbox is expected to keep an id
 CONFIDENCE_SCALE = 1_000_000  # counters hold integers: confidences are summed in millionths
 
@@ -78,16 +85,22 @@ def difference(after: Counter, before: Counter) -> Counter:
 
 logger = logging.getLogger(__name__)
 _pending: Counter = Counter()
-_lock = threading.Lock()  # guards _pending and _flusher
+_pending_ids: set[uuid.UUID] = set()  # the predictions the pending changes concern
+_recorded: tuple[uuid.UUID | None, set[uuid.UUID]] = (None, set())  # (recount, ids recorded for it)
+_hold: tuple[float, uuid.UUID | None] = (float("-inf"), None)  # (when read, the recount holding the counters)
+_lock = threading.Lock()  # guards _pending, _pending_ids and _flusher
 _flushing = threading.Lock()  # one flush at a time: when flush() returns, earlier changes are written
 _flusher: threading.Thread | None = None
 
 
-def add(change: Counter) -> None:
-    """Count changes ((metric, name) -> amount, negative to take away) into the next flush."""
+def add(change: Counter, prediction_id: uuid.UUID | None = None) -> None:
+    """Count changes ((metric, name) -> amount, negative to take away) into the next flush;
+    ``prediction_id``: the prediction they concern."""
     global _flusher
     with _lock:
         _pending.update(change)
+        if prediction_id is not None:
+            _pending_ids.add(prediction_id)
         if _flusher is None or not _flusher.is_alive():
             _flusher = threading.Thread(target=_flush_forever, name="stats-counters", daemon=True)
             _flusher.start()
@@ -107,27 +120,94 @@ def add_once(prediction) -> None:
         logger.warning("Prediction %s not counted in the stats (%s)", prediction.id, error)
         return
     if first:
-        add(contribution(prediction))
+        add(contribution(prediction), prediction.id)
 
 
 def flush() -> None:
-    """Write this process's pending changes now, in one counter batch, and wait for the answer."""
+    """Write this process's pending changes now, in one counter batch, and wait for the answer;
+    while a recount runs, record the ids they concern for it instead."""
     with _flushing:
         with _lock:
-            change = Counter({key: amount for key, amount in _pending.items() if amount})
-            _pending.clear()
-        if not change:
-            return
+            if not _pending and not _pending_ids:
+                return
         try:
-            connection.get_session().execute(_batch(change))
-        except (NoHostAvailable, Unavailable) as error:  # not applied: keep it for the next flush
-            metrics.cassandra_error(error, "counters")
-            with _lock:
-                _pending.update(change)
+            recount_id = held_by()
+        except Exception as error:  # noqa: BLE001 - unknown: keep everything for the next flush
             logger.warning("Stats counters not written yet (%s); will retry", error)
-        except Exception as error:  # noqa: BLE001 - never let the stats break a request or the flusher
-            metrics.cassandra_error(error, "counters")
-            logger.error("Could not update the stats counters by %s: %s", dict(change), error)
+            return
+        with _lock:
+            change = Counter({key: amount for key, amount in _pending.items() if amount})
+            ids = set(_pending_ids)
+            if recount_id is None:
+                _pending.clear()
+                _pending_ids.clear()
+        if recount_id is not None:
+            _record_held(recount_id, ids)
+        elif change:
+            write(change)
+
+
+def announce(prediction_id: uuid.UUID) -> None:
+    """Before a prediction that will be counted is written: a running recount is told its id, so
+    that it never walks the row without knowing that its count is held back."""
+    recount_id = held_by()
+    if recount_id is not None:
+        _record_held(recount_id, {prediction_id})
+
+
+def held_by() -> uuid.UUID | None:
+    """The recount that holds the counters, as read within the last flush interval."""
+    global _hold
+    if time.monotonic() - _hold[0] > FLUSH_SECONDS:
+        rows = cql.run(cql.select(RecountHold, "scope = ?", [HOLD_SCOPE], columns="recount_id"))
+        _hold = (time.monotonic(), rows[0]["recount_id"] if rows else None)
+    return _hold[1]
+
+
+def hold(recount_id: uuid.UUID) -> None:
+    """Hold every process's counters for recount ``recount_id`` (or renew the hold)."""
+    cql.run(cql.bind(f"INSERT INTO {RecountHold.column_family_name()} (scope, recount_id) VALUES (?, ?) "
+                     f"USING TTL {HOLD_TTL_SECONDS}", [HOLD_SCOPE, recount_id]))
+
+
+def release() -> None:
+    """End the hold: every process writes what it held within a flush interval (this one at once)."""
+    global _hold
+    cql.run(cql.delete(RecountHold, {"scope": HOLD_SCOPE}))
+    _hold = (float("-inf"), None)
+
+
+def held_ids(recount_id: uuid.UUID) -> set[uuid.UUID]:
+    """The predictions whose stats changes are held for recount ``recount_id``."""
+    statement = cql.select(RecountHeldId, "recount_id = ?", [recount_id], columns="id")
+    return {row["id"] for row in cql.iterate(statement)}
+
+
+def _record_held(recount_id: uuid.UUID, ids: set[uuid.UUID]) -> None:
+    global _recorded
+    with _lock:
+        done = _recorded[1] if _recorded[0] == recount_id else set()
+        new = sorted(ids - done)
+        _recorded = (recount_id, done | set(new))
+    if new:
+        insert = (f"INSERT INTO {RecountHeldId.column_family_name()} (recount_id, id) VALUES (?, ?) "
+                  f"USING TTL {HELD_TTL_SECONDS}")
+        cql.run_concurrently([cql.bind(insert, [recount_id, prediction_id]) for prediction_id in new])
+
+
+def write(change: Counter) -> None:
+    """Move the counters by ``change`` now, in one counter batch (changes Cassandra certainly did
+    not apply go back to the pending ones)."""
+    try:
+        connection.get_session().execute(_batch(change))
+    except (NoHostAvailable, Unavailable) as error:  # not applied: keep it for the next flush
+        metrics.cassandra_error(error, "counters")
+        with _lock:
+            _pending.update(change)
+        logger.warning("Stats counters not written yet (%s); will retry", error)
+    except Exception as error:  # noqa: BLE001 - never let the stats break a request or the flusher
+        metrics.cassandra_error(error, "counters")
+        logger.error("Could not update the stats counters by %s: %s", dict(change), error)
 
 
 def _batch(change: Counter) -> BatchStatement:

@@ -82,7 +82,8 @@ class Server:
             self.manage("sync_cassandra", "--verbosity", "0")
             session = nodes.session()
             for table in ("predictions_by_bucket", "original_chunks", "ids_by_filter", "months_by_scope",
-                          "buckets_by_month", "prediction_counter", "idempotency_keys", "counted_predictions"):
+                          "buckets_by_month", "prediction_counter", "idempotency_keys", "counted_predictions",
+                          "stats_recount", "stats_recount_held"):
                 session.execute(f"TRUNCATE {KEYSPACE}.{table}")
             session.cluster.shutdown()
         self.log = (tmp / "gunicorn.log").open("wb")

@@ -1,7 +1,12 @@
 """manage.py recount_stats: counters that drifted are rebuilt from the rows, resumably."""
 
 import io
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
+from pathlib import Path
 
 from django.core.management import call_command
 
@@ -10,6 +15,8 @@ from recognizer.services import prediction_correct, prediction_store
 from recognizer.storage import recount, stats
 from recognizer.storage.keys import ALL
 from recognizer.storage.stats import Stat
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def store(n: int):
@@ -53,3 +60,45 @@ def test_drifted_counters_are_rebuilt_from_the_rows(cassandra, tmp_path, monkeyp
     again = io.StringIO()
     call_command("recount_stats", checkpoint=tmp_path / "checkpoint", stdout=again, stderr=io.StringIO())
     assert "counters moved: none" in again.getvalue()
+
+
+STREAM = """
+import django, sys, time
+from pathlib import Path
+django.setup()
+from recognizer.services import prediction_store
+stop, n = Path(sys.argv[1]), 0
+while not stop.exists():
+    probabilities = [0.02] * 10
+    probabilities[n % 10] = 0.82
+    prediction_store(source="api", filename=None, content_type="image/png", image=b"i", input_png=b"p",
+                     probabilities=probabilities, model_version="v", latency_ms=1.0)
+    n += 1
+    time.sleep(0.01)
+print(n)
+"""
+
+
+def test_recount_under_a_steady_stream_of_predictions_from_another_process_ends_equal_to_the_rows(
+        cassandra, cassandra_keyspace, store_matches_rows, tmp_path, monkeypatch):
+    """The other process counts what it stores about a second later, as a web worker does."""
+    made = [store(n) for n in range(30)]
+    prediction_correct(prediction=made[3], label=4, user="a")
+    stats.add(Counter({(Stat.TOTAL, ALL): 5, (Stat.DIGIT, "7"): -1}))  # drift
+    stats.flush()
+    stop = tmp_path / "stop"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.test",
+           "CASSANDRA_KEYSPACE": cassandra_keyspace}
+    stream = subprocess.Popen([sys.executable, "-c", STREAM, str(stop)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        time.sleep(5)  # it is storing
+        monkeypatch.setattr(recount, "PAGE", 10)  # the walk takes a while
+        recount.recount(checkpoint=tmp_path / "checkpoint")
+        time.sleep(1)
+    finally:
+        stop.touch()
+        stored = int(stream.communicate(timeout=60)[0].strip())
+    time.sleep(2 * stats.FLUSH_SECONDS)  # its last changes are written (at its exit)
+    assert stored > 100
+    assert len(store_matches_rows()) == 30 + stored
