@@ -21,6 +21,7 @@ from cassandra.connection import ConnectionException
 from cassandra.cqlengine import connection
 from cassandra.cqlengine.models import Model
 from cassandra.policies import FallthroughRetryPolicy
+from cassandra.protocol import ErrorMessage
 from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
 from django.conf import settings
 
@@ -29,6 +30,9 @@ from django.conf import settings
 UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException, ConnectionException)
 
 
+# Cassandra's answer when a transaction's proposal reached some replicas but not a quorum (native
+# protocol v5); the driver knows no class for it. Its outcome is unknown, as after a timeout.
+CAS_WRITE_UNKNOWN = 0x1700
 SEND_ONCE = FallthroughRetryPolicy()
 READ_BACK_ATTEMPTS = 4  # reading back a transaction's outcome: 0.2 + 0.4 + 0.8 s between attempts
 
@@ -129,6 +133,9 @@ def transact(statement: BoundStatement, *, read_back: BoundStatement, owner: str
             return True, None
     except UNAVAILABLE:  # perhaps applied: the row says
         pass
+    except ErrorMessage as error:
+        if error.code != CAS_WRITE_UNKNOWN:
+            raise
     read_back.consistency_level = settings.CASSANDRA_SERIAL_CONSISTENCY
     for attempt in range(READ_BACK_ATTEMPTS):
         try:

@@ -7,6 +7,7 @@ import time
 import pytest
 from cassandra import OperationTimedOut
 from cassandra.cluster import NoHostAvailable
+from cassandra.protocol import ErrorMessage
 
 from recognizer import health
 from recognizer.models import OriginalChunk, Prediction
@@ -43,12 +44,17 @@ def lost(statement, run):
     raise OperationTimedOut("the answer never came")
 
 
+def unknown(statement, run):
+    """Cassandra: the proposal reached too few replicas to know (CAS_WRITE_UNKNOWN)."""
+    raise ErrorMessage(code=cql.CAS_WRITE_UNKNOWN, message="CAS operation result is unknown", info=None)
+
+
 def duplicated(statement, run):
     """A second copy of the transaction (a speculative send) answers first: "not applied"."""
     return run(statement)
 
 
-@pytest.mark.parametrize("answer", [lost, duplicated], ids=["answer lost", "answer duplicated"])
+@pytest.mark.parametrize("answer", [lost, unknown, duplicated], ids=["answer lost", "unknown", "answer duplicated"])
 def test_a_correction_whose_answer_is_lost_or_duplicated_is_still_its_own_win(
         cassandra, store_matches_rows, transactions, answer):
     made = [store(n) for n in range(4)]
