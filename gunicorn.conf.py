@@ -6,7 +6,9 @@ Every knob comes from the environment; see the README's configuration table.
 import glob
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: reached directly, the app would believe any CLIENT_IP_HEADER from private
+# networks. The image, whose nginx is another container, sets GUNICORN_BIND=0.0.0.0:8000.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Processes rather than threads: the work is CPU-bound under the GIL, and gunicorn's thread pool hands
 # consecutive requests to different threads, which made one request at a time ~1.5 ms slower
 # (bench/api.py: p50 8.1-9.3 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.

@@ -18,6 +18,7 @@ from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.http import require_GET
 
 from recognizer import metrics
+from recognizer.web.addresses import client_address
 
 request_log = logging.getLogger("numberfigure.requests")
 
@@ -53,6 +54,7 @@ class RequestLogMiddleware:
             "method": request.method,
             "route": route_of(request),
             "status": response.status_code,
+            "client": client_address(request),  # the address the rate limits and lockouts count
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "worker": os.getpid(),  # which process served it: how the load spreads (bench/api.py)
         }))

@@ -215,17 +215,22 @@ else:
     CACHES = {"default": {"BACKEND": "numberfigure.cache.DiskCache", "LOCATION": str(VAR_DIR / "cache"),
                           "OPTIONS": {"size_limit": 2**28}}}  # 256 MiB, then least recently stored out
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # "not officially supported": these two count atomically
-# Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit. Behind a proxy that
-# sets it, CLIENT_IP_HEADER (e.g. X-Real-IP) names the client's address; trust it only when the app is
-# reachable through that proxy alone.
+# Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit.
 NUMBERFIGURE_RATE_LIMITS = {
     "predict": env.str("RATE_LIMIT_PREDICT", default="60/m"),  # POST /api/predict, /upload, /upload3
     "preview": env.str("RATE_LIMIT_PREVIEW", default="300/m"),  # the draw page previews after each stroke
     "api": env.str("RATE_LIMIT_API", default="600/m"),  # the rest of /api/
 }
+# A client's address (recognizer/web/addresses.py, for the rate limits, login lockouts and logs): behind a
+# proxy that sets it, CLIENT_IP_HEADER (e.g. X-Real-IP) names it, believed only from the peers TRUSTED_PROXIES
+# lists (addresses or networks; by default loopback and the private networks, where a compose network's
+# nginx is); from anyone else the peer's own address counts.
 _client_ip_header = env.str("CLIENT_IP_HEADER", default="")
-RATELIMIT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else "REMOTE_ADDR"
-AXES_IPWARE_META_PRECEDENCE_ORDER = (RATELIMIT_IP_META_KEY,)
+NUMBERFIGURE_CLIENT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else ""
+NUMBERFIGURE_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12",
+                                                           "192.168.0.0/16", "fc00::/7"])
+RATELIMIT_IP_META_KEY = "recognizer.web.addresses.client_address"
+AXES_CLIENT_IP_CALLABLE = "recognizer.web.addresses.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -25,8 +25,9 @@ def test_each_request_logs_one_json_line_and_echoes_a_generated_id(client, caplo
     response = client.get("/")
 
     [line] = log_lines(caplog)
-    assert set(line) == {"request_id", "method", "route", "status", "duration_ms", "worker"}
+    assert set(line) == {"request_id", "method", "route", "status", "duration_ms", "worker", "client"}
     assert line["worker"] == os.getpid()  # the process that served it
+    assert line["client"] == "127.0.0.1"  # the test client's address
     assert (line["method"], line["route"], line["status"]) == ("GET", "/", 200)
     assert len(line["request_id"]) == 32 and response["X-Request-ID"] == line["request_id"]
     assert line["duration_ms"] > 0
