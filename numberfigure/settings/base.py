@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be set from the environment (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,7 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "recognizer.tokens",
+    "recognizer.audit",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -262,9 +265,18 @@ REST_FRAMEWORK = {
                                "rest_framework.parsers.MultiPartParser"],
     # No BasicAuthentication: it would let anyone try passwords at the cost of a full hash per try.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
-                                       "rest_framework.authentication.TokenAuthentication"],
+                                       "recognizer.tokens.authentication.ApiTokenAuthentication"],
     "DEFAULT_THROTTLE_CLASSES": ["recognizer.api.throttles.ClientRateThrottle"],
 }
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each has a name and expires.
+NUMBERFIGURE_API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+KNOX_TOKEN_MODEL = "tokens.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=NUMBERFIGURE_API_TOKEN_DAYS),
+    "TOKEN_PREFIX": "nf_",  # a leaked key is recognisable (secret scanners, logs)
+    "AUTH_HEADER_PREFIX": "Token",  # as DRF's tokens: clients send the same header
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Numberfigure API",
     "DESCRIPTION": "Recognise hand-written digits and read the stored predictions.",

@@ -6,7 +6,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
 from ..selectors import prediction_get, prediction_image_get
 from ..services import prediction_correct, prediction_delete, predictions_create
+from ..tokens.authentication import ApiTokenAuthentication
 from ..web import access, clients
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
@@ -137,7 +138,7 @@ def query_parameters(form: type[forms.Form]) -> list[OpenApiParameter]:
 
 
 class PredictionListView(APIView):
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    authentication_classes = [SessionAuthentication, ApiTokenAuthentication]
     permission_classes = [HistoryReadable]
 
     @extend_schema(
@@ -168,7 +169,7 @@ class StaffCanChange(BasePermission):
 
 
 class PredictionDetailView(APIView):
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    authentication_classes = [SessionAuthentication, ApiTokenAuthentication]
     permission_classes = [StaffCanChange]
 
     @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
