@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "recognizer.web.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -158,10 +159,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# A login lasts SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS at most (recognizer/web/sessions.py).
+NUMBERFIGURE_SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_MINUTES", default=30) * 60)
+NUMBERFIGURE_SESSION_MAX_SECONDS = int(env.float("SESSION_MAX_HOURS", default=12) * 3600)
+SESSION_COOKIE_AGE = NUMBERFIGURE_SESSION_MAX_SECONDS  # the cookie does not outlive the session
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
