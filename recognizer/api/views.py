@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..audit.services import audit_record
 from ..errors import BadRequest
 from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
@@ -186,13 +187,16 @@ class PredictionDetailView(APIView):
         prediction = _prediction_or_404(prediction_id)
         correction = serializers.CorrectionSerializer(data=request.data)
         correction.is_valid(raise_exception=True)
-        prediction_correct(prediction=prediction, label=correction.validated_data["corrected_label"],
-                           user=request.user.get_username())
+        label, before = correction.validated_data["corrected_label"], prediction.corrected_label
+        prediction_correct(prediction=prediction, label=label, user=request.user.get_username())
+        audit_record(request=request, action="prediction.correct", target=str(prediction.id),
+                     change={"corrected_label": [before, label]})
         return Response(prediction_json(prediction, request))
 
     @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
     def delete(self, request: Request, prediction_id) -> Response:
         prediction_delete(prediction=_prediction_or_404(prediction_id))
+        audit_record(request=request, action="prediction.delete", target=str(prediction_id))
         return Response(status=204)
 
 

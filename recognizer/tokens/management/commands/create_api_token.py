@@ -1,12 +1,10 @@
 """``manage.py create_api_token USERNAME --name NAME [--days N]``: a new API token, its key printed once."""
 
-import getpass
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ....audit.services import audit_record
-from ...services import token_create
+from recognizer.audit.services import audit_record
+from recognizer.tokens.services import token_create
 
 
 class Command(BaseCommand):
@@ -25,7 +23,7 @@ class Command(BaseCommand):
         if days is not None and days < 1:
             raise CommandError("--days must be 1 or more.")
         token, key = token_create(user=user, name=name, days=days)
-        audit_record(actor=f"manage.py ({getpass.getuser()})", action="token.create", target=f"{token.name} ({user})",
+        audit_record(action="token.create", target=f"{token.name} ({user})",
                      change={"expiry": token.expiry.isoformat()})
         self.stderr.write(f"Token “{token.name}” for {user}, valid until {token.expiry:%Y-%m-%d %H:%M} UTC:")
         self.stdout.write(key)
