@@ -29,7 +29,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # its id, route, status, duration and worker; a second line per request cost ~0.1 ms of a worker's time.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # e.g. "-" for stdout
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+# The method, not the path: a path may hold a prediction's id; the app's line (same request id) has the route.
+access_log_format = '%(h)s "%(m)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
 
 # Not preloaded: each worker imports Django after the fork. The Cassandra driver's sockets and event-loop
 # thread do not survive a fork, and with `lazy_connect` (settings) a worker connects on its first query, so

@@ -27,6 +27,21 @@ REQUEST_ID_HEADER = "X-Request-ID"
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+# A prediction's id (with or without its dashes): enough to read the prediction and its original.
+PREDICTION_ID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+class MaskIdsFilter(logging.Filter):
+    """On Django's request loggers, whose 4xx and 5xx lines carry the path: ids become ``<id>``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = PREDICTION_ID.sub("<id>", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
 def route_of(request) -> str:
     """The URL pattern that answered (bounded), never the raw path (unbounded, may hold ids)."""
     match = getattr(request, "resolver_match", None)

@@ -182,9 +182,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_ids": {"()": "numberfigure.observability.MaskIdsFilter"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # The driver logs every failed connection attempt; the health check reports those.
-    "loggers": {"cassandra": {"level": "ERROR"}},
+    "loggers": {
+        # The driver logs every failed connection attempt; the health check reports those.
+        "cassandra": {"level": "ERROR"},
+        # "Not Found: /api/predictions/<id>": a path with an id is all it takes to read a prediction.
+        "django.request": {"filters": ["mask_ids"]},
+        "django.server": {"filters": ["mask_ids"]},
+    },
 }
 
 # The product's own knobs.
