@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Recognise hand-written digits and read the stored predictions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Each caller gets the operations its permissions allow: correcting and deleting are listed to staff only.
+    "SERVE_PUBLIC": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
