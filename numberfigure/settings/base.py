@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "recognizer.tokens",
     "recognizer.audit",
     "drf_spectacular",
@@ -99,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second factor
     "recognizer.web.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
 NUMBERFIGURE_SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_MINUTES", default=30) * 60)
 NUMBERFIGURE_SESSION_MAX_SECONDS = int(env.float("SESSION_MAX_HOURS", default=12) * 3600)
 SESSION_COOKIE_AGE = NUMBERFIGURE_SESSION_MAX_SECONDS  # the cookie does not outlive the session
+
+OTP_TOTP_ISSUER = "Numberfigure"  # the name authenticator apps show
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
