@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be set from the environment (django-environ)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -247,8 +248,9 @@ NUMBERFIGURE_RATE_LIMITS = {
 # nginx is); from anyone else the peer's own address counts.
 _client_ip_header = env.str("CLIENT_IP_HEADER", default="")
 NUMBERFIGURE_CLIENT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else ""
-NUMBERFIGURE_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12",
-                                                           "192.168.0.0/16", "fc00::/7"])
+NUMBERFIGURE_TRUSTED_PROXIES = [  # parsed here: a typo stops the start, naming the value, not each request
+    str(ipaddress.ip_network(network, strict=False)) for network in env_list(
+        "TRUSTED_PROXIES", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])]
 RATELIMIT_IP_META_KEY = "recognizer.web.addresses.client_address"
 AXES_CLIENT_IP_CALLABLE = "recognizer.web.addresses.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
