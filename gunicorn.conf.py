@@ -6,7 +6,9 @@ Every knob comes from the environment; see the README's configuration table.
 import glob
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: reached directly, the app would believe any CLIENT_IP_HEADER from private
+# networks. The image, whose nginx is another container, sets GUNICORN_BIND=0.0.0.0:8000.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Processes rather than threads: the work is CPU-bound under the GIL, and gunicorn's thread pool hands
 # consecutive requests to different threads, which made one request at a time ~1.5 ms slower
 # (bench/api.py: p50 8.1-9.3 ms with 1 thread, 8.6-13.1 ms with 4, on 2 cores). About 2 per core.
@@ -27,7 +29,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # its id, route, status, duration and worker; a second line per request cost ~0.1 ms of a worker's time.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # e.g. "-" for stdout
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+# The method, not the path: a path may hold a prediction's id; the app's line (same request id) has the route.
+access_log_format = '%(h)s "%(m)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
 
 # Not preloaded: each worker imports Django after the fork. The Cassandra driver's sockets and event-loop
 # thread do not survive a fork, and with `lazy_connect` (settings) a worker connects on its first query, so

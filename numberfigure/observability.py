@@ -18,12 +18,28 @@ from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.http import require_GET
 
 from recognizer import metrics
+from recognizer.web.addresses import client_address
 
 request_log = logging.getLogger("numberfigure.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is kept when it is short and plain, so it cannot forge log lines; otherwise we make one.
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+# A prediction's id (with or without its dashes): enough to read the prediction and its original.
+PREDICTION_ID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+class MaskIdsFilter(logging.Filter):
+    """On Django's request loggers, whose 4xx and 5xx lines carry the path: ids become ``<id>``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = PREDICTION_ID.sub("<id>", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 def route_of(request) -> str:
@@ -53,6 +69,7 @@ class RequestLogMiddleware:
             "method": request.method,
             "route": route_of(request),
             "status": response.status_code,
+            "client": client_address(request),  # the address the rate limits and lockouts count
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "worker": os.getpid(),  # which process served it: how the load spreads (bench/api.py)
         }))

@@ -9,12 +9,16 @@ from django.contrib import admin
 from django.urls import reverse
 
 from .web.access import can_change
+from .web.second_factor import OptionalOTPAdminAuthenticationForm
 
 
 class NumberfigureAdminSite(admin.AdminSite):
     site_header = "Numberfigure administration"
     site_title = "Numberfigure"
     index_title = "Administration"
+    # Staff with a TOTP device give its code after the password (web/second_factor.py).
+    login_form = OptionalOTPAdminAuthenticationForm
+    login_template = "otp/admin111/login.html"
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)

@@ -1,5 +1,7 @@
 """Settings shared by every environment; each value can be set from the environment (django-environ)."""
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -90,7 +92,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "recognizer.tokens",
+    "recognizer.audit",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -107,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second factor
+    "recognizer.web.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -166,10 +174,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# A login lasts SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS at most (recognizer/web/sessions.py).
+NUMBERFIGURE_SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_MINUTES", default=30) * 60)
+NUMBERFIGURE_SESSION_MAX_SECONDS = int(env.float("SESSION_MAX_HOURS", default=12) * 3600)
+SESSION_COOKIE_AGE = NUMBERFIGURE_SESSION_MAX_SECONDS  # the cookie does not outlive the session
+
+OTP_TOTP_ISSUER = "Numberfigure"  # the name authenticator apps show
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -184,9 +199,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_ids": {"()": "numberfigure.observability.MaskIdsFilter"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # The driver logs every failed connection attempt; the health check reports those.
-    "loggers": {"cassandra": {"level": "ERROR"}},
+    "loggers": {
+        # The driver logs every failed connection attempt; the health check reports those.
+        "cassandra": {"level": "ERROR"},
+        # "Not Found: /api/predictions/<id>": a path with an id is all it takes to read a prediction.
+        "django.request": {"filters": ["mask_ids"]},
+        "django.server": {"filters": ["mask_ids"]},
+    },
 }
 
 # The product's own knobs.
@@ -228,17 +249,23 @@ else:
     CACHES = {"default": {"BACKEND": "numberfigure.cache.DiskCache", "LOCATION": str(VAR_DIR / "cache"),
                           "OPTIONS": {"size_limit": 2**28}}}  # 256 MiB, then least recently stored out
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # "not officially supported": these two count atomically
-# Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit. Behind a proxy that
-# sets it, CLIENT_IP_HEADER (e.g. X-Real-IP) names the client's address; trust it only when the app is
-# reachable through that proxy alone.
+# Requests per client (address) and window, e.g. 60/m or 1000/h; empty: no limit.
 NUMBERFIGURE_RATE_LIMITS = {
     "predict": env.str("RATE_LIMIT_PREDICT", default="60/m"),  # POST /api/predict, /upload, /upload3
     "preview": env.str("RATE_LIMIT_PREVIEW", default="300/m"),  # the draw page previews after each stroke
     "api": env.str("RATE_LIMIT_API", default="600/m"),  # the rest of /api/
 }
+# A client's address (recognizer/web/addresses.py, for the rate limits, login lockouts and logs): behind a
+# proxy that sets it, CLIENT_IP_HEADER (e.g. X-Real-IP) names it, believed only from the peers TRUSTED_PROXIES
+# lists (addresses or networks; by default loopback and the private networks, where a compose network's
+# nginx is); from anyone else the peer's own address counts.
 _client_ip_header = env.str("CLIENT_IP_HEADER", default="")
-RATELIMIT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else "REMOTE_ADDR"
-AXES_IPWARE_META_PRECEDENCE_ORDER = (RATELIMIT_IP_META_KEY,)
+NUMBERFIGURE_CLIENT_IP_META_KEY = ("HTTP_" + _client_ip_header.upper().replace("-", "_")) if _client_ip_header else ""
+NUMBERFIGURE_TRUSTED_PROXIES = [  # parsed here: a typo stops the start, naming the value, not each request
+    str(ipaddress.ip_network(network, strict=False)) for network in env_list(
+        "TRUSTED_PROXIES", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])]
+RATELIMIT_IP_META_KEY = "recognizer.web.addresses.client_address"
+AXES_CLIENT_IP_CALLABLE = "recognizer.web.addresses.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -270,14 +297,25 @@ REST_FRAMEWORK = {
                                "rest_framework.parsers.MultiPartParser"],
     # No BasicAuthentication: it would let anyone try passwords at the cost of a full hash per try.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
-                                       "rest_framework.authentication.TokenAuthentication"],
+                                       "recognizer.tokens.authentication.ApiTokenAuthentication"],
     "DEFAULT_THROTTLE_CLASSES": ["recognizer.api.throttles.ClientRateThrottle"],
 }
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each has a name and expires.
+NUMBERFIGURE_API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+KNOX_TOKEN_MODEL = "tokens.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=NUMBERFIGURE_API_TOKEN_DAYS),
+    "TOKEN_PREFIX": "nf_",  # a leaked key is recognisable (secret scanners, logs)
+    "AUTH_HEADER_PREFIX": "Token",  # as DRF's tokens: clients send the same header
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Numberfigure API",
     "DESCRIPTION": "Recognise hand-written digits and read the stored predictions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Each caller gets the operations its permissions allow: correcting and deleting are listed to staff only.
+    "SERVE_PUBLIC": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -4,13 +4,13 @@
 import json
 from collections.abc import Callable
 
-from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..errors import BadRequest
 from ..recognition import ImageUpload
 from ..services import Answer, request_claim, request_release, request_remember
+from ..web.addresses import client_address
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -30,7 +30,7 @@ def client_of(request: Request) -> str:
     """Whose keys these are: the signed-in account, else the client's address."""
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    return f"address:{request.META.get(settings.RATELIMIT_IP_META_KEY, '')}"
+    return f"address:{client_address(request)}"
 
 
 def respond_once(request: Request, uploads: list[ImageUpload], source: str,

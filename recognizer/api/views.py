@@ -6,17 +6,19 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..audit.services import audit_record
 from ..errors import BadRequest
 from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
 from ..selectors import prediction_get, prediction_image_get
 from ..services import prediction_correct, prediction_delete, predictions_create
+from ..tokens.authentication import ApiTokenAuthentication
 from ..web import access, clients
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
@@ -137,7 +139,7 @@ def query_parameters(form: type[forms.Form]) -> list[OpenApiParameter]:
 
 
 class PredictionListView(APIView):
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    authentication_classes = [SessionAuthentication, ApiTokenAuthentication]
     permission_classes = [HistoryReadable]
 
     @extend_schema(
@@ -168,7 +170,7 @@ class StaffCanChange(BasePermission):
 
 
 class PredictionDetailView(APIView):
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    authentication_classes = [SessionAuthentication, ApiTokenAuthentication]
     permission_classes = [StaffCanChange]
 
     @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
@@ -185,13 +187,16 @@ class PredictionDetailView(APIView):
         prediction = _prediction_or_404(prediction_id)
         correction = serializers.CorrectionSerializer(data=request.data)
         correction.is_valid(raise_exception=True)
-        prediction_correct(prediction=prediction, label=correction.validated_data["corrected_label"],
-                           user=request.user.get_username())
+        label, before = correction.validated_data["corrected_label"], prediction.corrected_label
+        prediction_correct(prediction=prediction, label=label, user=request.user.get_username())
+        audit_record(request=request, action="prediction.correct", target=str(prediction.id),
+                     change={"corrected_label": [before, label]})
         return Response(prediction_json(prediction, request))
 
     @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
     def delete(self, request: Request, prediction_id) -> Response:
         prediction_delete(prediction=_prediction_or_404(prediction_id))
+        audit_record(request=request, action="prediction.delete", target=str(prediction_id))
         return Response(status=204)
 
 

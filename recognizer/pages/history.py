@@ -14,6 +14,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import exports
+from ..audit.services import audit_record
 from ..selectors import prediction_get, prediction_iter, prediction_stats
 from ..services import prediction_correct, prediction_delete
 from ..web.access import can_change, can_read_history
@@ -67,8 +68,10 @@ def history_detail(request, prediction_id):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         form = CorrectionForm(request.POST)
         if form.is_valid():
-            label, user = form.cleaned_data["label"], request.user.get_username()
+            label, user, before = form.cleaned_data["label"], request.user.get_username(), prediction.corrected_label
             prediction_correct(prediction=prediction, label=label, user=user)
+            audit_record(request=request, action="prediction.correct", target=str(prediction.id),
+                         change={"corrected_label": [before, label]})
             messages.success(request, "The correction was saved.")
             return redirect("history_detail", prediction_id=prediction.id)
     probabilities = list(enumerate(prediction.probabilities))
@@ -84,6 +87,7 @@ def history_delete(request, prediction_id):
     if prediction is None:
         raise Http404("No such prediction.")
     prediction_delete(prediction=prediction)
+    audit_record(request=request, action="prediction.delete", target=str(prediction.id))
     messages.success(request, f"Prediction {prediction.id} was deleted.")
     return redirect("history")
 
@@ -104,6 +108,7 @@ def stats(request):
 def export(request, fmt: str):
     """Every matching prediction as CSV or JSON Lines, streamed page by page; bad filters are a 400 page."""
     rows = prediction_iter(filters=read_query(request.GET).filters())
+    audit_record(request=request, action="predictions.export", target=request.GET.urlencode(), change={"format": fmt})
     with_corrector = can_change(request.user)  # staff user names are for staff
     lines = (exports.csv_lines if fmt == "csv" else exports.jsonl_lines)(rows, with_corrector=with_corrector)
     response = StreamingHttpResponse(lines, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")

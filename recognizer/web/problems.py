@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from cassandra import DriverException, OperationTimedOut, RequestExecutionException
 from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import CQLEngineException
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 
 from ..errors import RecognizerError
@@ -39,6 +39,8 @@ def problem_for(error: BaseException) -> Problem | None:
         return Problem(error.status, error.message)
     if isinstance(error, RequestDataTooBig):  # Django refused a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         return Problem(413, "The request body is larger than the upload limit.")
+    if isinstance(error, DisallowedHost):  # Django's message names the header and ALLOWED_HOSTS: for the log only
+        return Problem(400, "This site is not served at the host name the request asked for.")
     if isinstance(error, SuspiciousOperation):
         return Problem(400, str(error) or "The request was malformed.")
     if isinstance(error, Http404):  # our own say what is missing; the URL resolver's hold its internals

@@ -2,7 +2,7 @@
 
 Counted by django-ratelimit in Django's ``default`` cache, which every worker shares (``CACHE_URL``:
 Redis in the compose file; by default files under ``DJANGO_VAR_DIR``). A client is its address
-(``CLIENT_IP_HEADER`` behind a proxy), IPv6 clients by their /64.
+(``addresses.client_address``, through ``RATELIMIT_IP_META_KEY``), IPv6 clients by their /64.
 """
 
 from django.conf import settings

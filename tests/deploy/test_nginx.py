@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import pytest
 from django.db import connections
-from servers import REPO, free_port, logged, request, send_whole, stop, wait_for
+from servers import REPO, exchange, free_port, logged, request, send_whole, stop, wait_for
 
 HALF_OPEN = 24
 # RATE_LIMIT_PREDICT of the app under test, per hour: django-ratelimit counts in fixed windows, and a burst
@@ -35,6 +35,7 @@ class Stack(NamedTuple):
     app_port: int  # gunicorn
     app_log: Path
     app_pid: int  # gunicorn's master
+    proxy_log: Path  # nginx's stdout: its access log
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +69,20 @@ def stack(cassandra_keyspace, tmp_path_factory):
     try:
         wait_for(app_port, app, app_log)
         wait_for(proxy_port, proxy, work / "error.log")
-        yield Stack(proxy_port, app_port, app_log, app.pid)
+        yield Stack(proxy_port, app_port, app_log, app.pid, proxy_log)
     finally:
         stop(proxy)
         stop(app)
 
 
-def half_open(port: int, count: int) -> list[socket.socket]:
+def half_open(port: int, count: int, *, in_body: bool = True) -> list[socket.socket]:
     """Connections that each send part of a request and then nothing: half of them stop in the headers,
-    half in the body."""
+    half in the body (``in_body``; else all in the headers)."""
     sockets = []
     for n in range(count):
         sock = socket.create_connection(("127.0.0.1", port))
         head = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n"
-        sock.sendall(head if n % 2 else head + b"\r\n" + b"\x89PNG" + bytes(1000))
+        sock.sendall(head if n % 2 or not in_body else head + b"\r\n" + b"\x89PNG" + bytes(1000))
         sockets.append(sock)
     return sockets
 
@@ -108,7 +109,9 @@ def test_half_open_connections_leave_normal_requests_answered_within_a_second(st
 
     # Without nginx a few such clients hold both sync workers: what nginx is there for. And gunicorn's
     # timeout is a real deadline: a worker stuck in one request is killed and replaced.
-    stalled = half_open(app_port, 4)
+    # In the headers only: a request whose headers are whole reaches the app and counts against 127.0.0.1's
+    # predict rate, which nginx's clients share here (they all come from 127.0.0.1).
+    stalled = half_open(app_port, 4, in_body=False)
     stalled_at = time.perf_counter()
     try:
         time.sleep(0.5)
@@ -189,3 +192,17 @@ def wait_until(condition, seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_neither_log_names_a_prediction_id(stack):
+    """nginx's access log writes <id> for an id in a path and leaves query strings out; the app's log of
+    the same 404 masks it too."""
+    prediction_id = "f0461186-f1fb-11f1-98af-0023cbbf0749"
+    proxy_since, app_since = stack.proxy_log.stat().st_size, stack.app_log.stat().st_size
+    status, _, _, headers = exchange(stack.proxy_port, "GET", f"/api/predictions/{prediction_id}?after={prediction_id}")
+    assert status == 404
+    wait_until(lambda: headers["X-Request-ID"] in stack.proxy_log.read_text()[proxy_since:])
+    access = stack.proxy_log.read_text()[proxy_since:]
+    assert '"GET /api/predictions/<id>" 404' in access and prediction_id not in access
+    app = stack.app_log.read_text()[app_since:]
+    assert "Not Found: /api/predictions/<id>" in app and prediction_id not in app

@@ -1,5 +1,6 @@
 """Request ids, the one JSON log line per request, the Prometheus metrics and who may read /metrics."""
 
+import io
 import json
 import logging
 import os
@@ -25,8 +26,9 @@ def test_each_request_logs_one_json_line_and_echoes_a_generated_id(client, caplo
     response = client.get("/")
 
     [line] = log_lines(caplog)
-    assert set(line) == {"request_id", "method", "route", "status", "duration_ms", "worker"}
+    assert set(line) == {"request_id", "method", "route", "status", "duration_ms", "worker", "client"}
     assert line["worker"] == os.getpid()  # the process that served it
+    assert line["client"] == "127.0.0.1"  # the test client's address
     assert (line["method"], line["route"], line["status"]) == ("GET", "/", 200)
     assert len(line["request_id"]) == 32 and response["X-Request-ID"] == line["request_id"]
     assert line["duration_ms"] > 0
@@ -113,3 +115,20 @@ def test_a_failed_write_is_counted_once_and_not_timed():
     assert sample("numberfigure_cassandra_errors_total", **labels) == errors + 1
     assert sample("numberfigure_cassandra_errors_total", operation="request", error="NoHostAvailable") == as_request
     assert sample("numberfigure_cassandra_write_seconds_count") == writes
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("cassandra_keyspace")
+def test_a_4xx_on_a_real_id_logs_no_id(client, digit_png, caplog):
+    """Django's request logger writes the path of every 4xx; a prediction's id in it is masked."""
+    prediction_id = client.post("/api/predict", {"image": io.BytesIO(digit_png(0)[0])}, format="multipart").json()["id"]
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    assert client.patch(f"/api/predictions/{prediction_id}", {"corrected_label": 1},
+                        content_type="application/json").status_code == 403
+    assert client.get(f"/api/predictions/{prediction_id}/nope").status_code == 404
+    assert client.get(f"/history/{prediction_id.replace('-', '')}").status_code == 404
+    messages = [record.getMessage() for record in caplog.records]
+    assert [m for m in messages if "<id>" in m] == ["Forbidden: /api/predictions/<id>",
+                                                   "Not Found: /api/predictions/<id>/nope", "Not Found: /history/<id>"]
+    assert not any(prediction_id in m or prediction_id.replace("-", "") in m for m in messages)

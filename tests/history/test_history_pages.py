@@ -122,10 +122,10 @@ def test_csrf_is_enforced_on_forms_and_session_api(staff, stored):
 
 
 def test_api_token_lets_staff_correct_and_delete(staff, stored):
-    from rest_framework.authtoken.models import Token
+    from recognizer.tokens.services import token_create
 
-    token = Token.objects.create(user=staff)
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = token_create(user=staff, name="label sync")
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     target = stored[1]
     response = api.patch(f"/api/predictions/{target.id}", {"corrected_label": 3}, content_type="application/json")
     assert response.status_code == 200 and response.json()["corrected_label"] == 3

@@ -216,3 +216,55 @@ def progressive_jpeg_40mp(subsampling: int) -> bytes:
 def webp(width: int, height: int) -> bytes:
     """A lossless white WebP: ~1.5 KB at any size; libwebp and Pillow take ~15 bytes a pixel decoding it."""
     return encode(Image.new("RGB", (width, height), "white"), "WEBP", lossless=True)
+
+
+# What the files below hide: a person's name in a private part, and a trailer after the end marker.
+HIDDEN = b"Jane Doe, 12 Hidden Lane"
+TRAILER = b"TRAILING-SECRET-" * 8
+
+
+def _png_chunks(png: bytes) -> list[bytes]:
+    chunks, at = [], 8
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at:at + 4])
+        chunks.append(png[at:at + 12 + length])
+        at += 12 + length
+    return chunks
+
+
+def png_with_hidden_chunks(digit_png: bytes) -> bytes:
+    """A private chunk (prVt) naming a person, a tIME chunk, then bytes after IEND: none of which Pillow reports."""
+    ihdr, *rest = _png_chunks(digit_png)
+    hidden = _chunk(b"prVt", HIDDEN) + _chunk(b"tIME", struct.pack(">HBBBBB", 2026, 12, 7, 5, 0, 0))
+    return digit_png[:8] + ihdr + hidden + b"".join(rest) + TRAILER
+
+
+def jpeg_with_app11_and_trailer(digit_png: bytes) -> bytes:
+    """A baseline JPEG with an APP11 segment (where C2PA provenance lives) and a COM between its tables,
+    then bytes after EOI."""
+    plain = encode(Image.open(io.BytesIO(digit_png)).convert("L"), "JPEG", quality=90)
+    app11 = b"\xff\xeb" + struct.pack(">H", 2 + 4 + len(HIDDEN)) + b"JP\x00\x01" + HIDDEN
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + len(HIDDEN)) + HIDDEN
+    at = plain.index(b"\xff\xdb")  # before the first quantisation table
+    return plain[:at] + app11 + comment + plain[at:] + TRAILER
+
+
+def webp_with_hidden_chunks(digit_png: bytes) -> bytes:
+    """A lossless WebP carrying XMP and EXIF chunks with a name, then bytes after its RIFF container."""
+    exif = Image.Exif()
+    exif[0x013B] = HIDDEN.decode()  # Artist
+    picture = Image.open(io.BytesIO(digit_png)).convert("RGB")
+    return encode(picture, "WEBP", lossless=True, exif=exif, xmp=b"<x:xmpmeta>" + HIDDEN + b"</x:xmpmeta>") + TRAILER
+
+
+def gif_with_comment_and_trailer(digit_png: bytes) -> bytes:
+    """A GIF with a comment extension naming a person, then bytes after its trailer (0x3B)."""
+    picture = Image.open(io.BytesIO(digit_png)).convert("L")
+    return encode(picture, "GIF", comment=HIDDEN) + TRAILER
+
+
+def tiff_with_tags_and_trailer(digit_png: bytes) -> bytes:
+    """A TIFF whose Artist and ImageDescription tags name a person, then bytes after its last IFD's data."""
+    picture = Image.open(io.BytesIO(digit_png)).convert("L")
+    tags = {0x013B: HIDDEN.decode(), 0x010E: HIDDEN.decode()}
+    return encode(picture, "TIFF", tiffinfo=tags) + TRAILER

@@ -59,7 +59,7 @@ def test_the_pages_and_old_route_share_the_predict_rate(client, seven, stored_ro
 
 def test_the_client_address_comes_from_the_configured_header(settings, client, seven):
     settings.NUMBERFIGURE_RATE_LIMITS = {"predict": "1/m", "preview": "1/m", "api": "1/m"}
-    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    settings.NUMBERFIGURE_CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"  # the test client's peer is 127.0.0.1: trusted
     body = {"image": "data:image/png;base64," + base64.b64encode(seven).decode()}
     for address in ("198.51.100.1", "198.51.100.2"):
         response = client.post("/api/preview", body, content_type="application/json", HTTP_X_REAL_IP=address)

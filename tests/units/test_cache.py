@@ -1,6 +1,7 @@
 """The default cache of one host (numberfigure.cache.DiskCache), in which every worker counts rates."""
 
 import importlib
+import stat
 
 from numberfigure.cache import DiskCache
 from numberfigure.settings import base
@@ -21,3 +22,13 @@ def test_without_cache_url_the_workers_count_in_the_disk_cache(monkeypatch):
     settings = importlib.reload(base)
     assert settings.CACHES["default"]["BACKEND"] == "numberfigure.cache.DiskCache"
     assert settings.CACHES["default"]["LOCATION"] == str(settings.VAR_DIR / "cache")
+
+
+def test_the_cache_folder_is_the_server_users_alone(tmp_path):
+    """diskcache unpickles what it reads: nobody else may put a file there (CVE-2025-69872)."""
+    made_before = tmp_path / "cache"
+    made_before.mkdir(mode=0o777)
+    DiskCache(str(made_before), {}).add("k", 1)
+    DiskCache(str(tmp_path / "new" / "cache"), {}).add("k", 1)
+    for folder in (made_before, tmp_path / "new" / "cache"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700

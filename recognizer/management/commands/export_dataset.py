@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from recognizer.audit.services import audit_record
 from recognizer.exports import export_dataset
 
 
@@ -17,4 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, dir: Path, confident_above: float | None, **options):
         count = export_dataset(dir, confident_above=confident_above)
+        audit_record(action="dataset.export", target=str(dir), change={"images": count,
+                                                                      "confident_above": confident_above})
         self.stdout.write(self.style.SUCCESS(f"Wrote {count} labelled images to {dir}"))
