@@ -6,6 +6,8 @@ a page at a time, and writes every row under its own id (so old links keep worki
 own write time: copying a row twice changes nothing, and a correction made in the new layout
 since then wins. The stats totals are not touched: ``prediction_counter`` is the same table in
 both layouts. The last copied id is kept in a checkpoint file, so an interrupted copy resumes.
+Deleting a copied prediction deletes its first-layout row too (``legacy_removals``): a copy run
+again later, once the new layout's tombstone is purged (``gc_grace_seconds``), cannot bring it back.
 """
 
 import uuid
@@ -60,6 +62,17 @@ def legacy_days() -> list:
         return [row["day"] for row in cql.run(cql.select(LegacyDay, "scope = ?", [ALL], columns="day"))]
     except InvalidRequest:  # "unconfigured table": a keyspace that began with today's layout
         return []
+
+
+def legacy_removals(prediction, *, timestamp: int) -> list:
+    """Deleting ``prediction``'s first-layout row, if this keyspace has that layout."""
+    keyspace, table = LegacyPrediction.column_family_name().split(".")
+    tables = cql.run(cql.bind("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND "
+                              "table_name = ?", [keyspace, table]))
+    if not tables:
+        return []
+    return [cql.delete(LegacyPrediction, {"bucket": ids.bucket_of(prediction.id).date(), "id": prediction.id},
+                       timestamp=timestamp)]
 
 
 def legacy_rows(day, *, before: uuid.UUID | None) -> Iterator[dict]:

@@ -199,11 +199,15 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
-    """What the winner of a delete removes next: the row, its original and every index entry it
-    could have. List entries stay: a reader skips an emptied partition at the cost of one small read."""
+    """What the winner of a delete removes next: the row, its original, every index entry it could
+    have and its row in the first layout (``storage.copy``). List entries stay: a reader skips an
+    emptied partition at the cost of one small read."""
+    from .copy import legacy_removals  # copy writes through this module
+
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),
         cql.delete(OriginalChunk, {"id": deleted.id}, timestamp=at),
         *index_removals(deleted, possible_keys(deleted), timestamp=at),
+        *legacy_removals(deleted, timestamp=at),
     ], set()

@@ -10,6 +10,7 @@ from cassandra.util import uuid_from_time
 from django.core.management import call_command
 
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
+from recognizer.services import prediction_delete
 from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction
 
 START = dt.datetime(2025, 12, 30, 22, 0, tzinfo=dt.UTC).timestamp()
@@ -80,3 +81,13 @@ def test_a_second_run_copies_nothing_and_an_interrupted_one_resumes(legacy, tmp_
 
 def test_a_keyspace_without_the_first_layout_has_nothing_to_copy(cassandra, tmp_path):
     assert "Copied 0 predictions" in copy(tmp_path / "checkpoint")
+
+
+def test_a_deleted_prediction_stays_deleted_when_copied_again(legacy, tmp_path):
+    copy(tmp_path / "checkpoint")
+    deleted, _, _ = legacy[4]
+    prediction_delete(prediction=prediction_get(prediction_id=deleted))
+
+    (tmp_path / "checkpoint").unlink()  # a copy from scratch, as after the tombstone is purged
+    assert "Copied 29 predictions" in copy(tmp_path / "checkpoint")
+    assert prediction_get(prediction_id=deleted) is None
