@@ -146,7 +146,7 @@ def drain(*, limit: int | None = None) -> int:
     Cassandra fails (the error is raised; what was replayed stays replayed). A file that fails for
     another reason is moved to ``dead/``."""
     spool = folder()
-    _remove_stale_partials(spool)
+    remove_stale_partials()
     replayed = 0
     for path in sorted(spool.glob(f"*{SUFFIX}")):
         if limit is not None and replayed >= limit:
@@ -167,9 +167,14 @@ def retry_dead() -> int:
     return moved
 
 
-def _remove_stale_partials(spool: Path) -> None:
-    """Partial files a crashed put left (never renamed into place, so never acknowledged)."""
-    for partial in spool.glob(".*.tmp"):
+def remove_stale_partials() -> None:
+    """Remove the partial files a crashed put left (never renamed into place, so never
+    acknowledged); at start and before each replay."""
+    try:
+        partials = list(folder().glob(".*.tmp"))
+    except OSError:  # no outbox folder can be made here (a read-only checkout): nothing to clean
+        return
+    for partial in partials:
         with suppress(FileNotFoundError):
             if time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
                 partial.unlink()

@@ -42,8 +42,9 @@ class Partitions:
 
 
 def spread(count: int, shards: int, seconds: float = 600, seed: int = 1) -> tuple[Partitions, list[uuid.UUID]]:
-    rng = random.Random(seed)
-    made = [ids.new_prediction_id(timestamp=START + rng.random() * seconds, shards=shards) for _ in range(count)]
+    rng = random.Random(seed)  # the same ids every run (ids.new_prediction_id draws from secrets)
+    made = [uuid_from_time(START + rng.random() * seconds, node=rng.randrange(shards) << 40 | rng.getrandbits(40),
+                           clock_seq=rng.getrandbits(14)) for _ in range(count)]
     contents: dict[tuple, list] = {}
     for made_id in made:
         contents.setdefault(ids.partition_of(made_id), []).append(made_id)
