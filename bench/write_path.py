@@ -1,7 +1,9 @@
 """What storing one prediction costs when a sync worker stores it: one request at a time.
 
 For the served write (``services.prediction_store``: one UNLOGGED batch of the row, its index
-entries and its original) and, as the least any request can cost, a one-row insert, it prints per
+entries and its original), the same under an id given to it (a request with an Idempotency-Key:
+then a lightweight transaction decides that it is counted once) and, as the least any request can
+cost, a one-row insert, it prints per
 write: the wall time (p50/p99), the CPU of this process's request thread and of its other threads
 (the driver's event loop; the stats, flushed once a second), and the CPU of the local Cassandra
 node (from /proc). Each is measured back to back and after idle gaps, as in a request, where
@@ -43,6 +45,12 @@ def served_write() -> None:
                      input_png=INPUT_PNG, probabilities=PROBABILITIES, model_version="bench", latency_ms=3.0)
 
 
+def known_id_write() -> None:
+    prediction_store(source="api", filename=None, content_type="image/png", image=ORIGINAL,
+                     input_png=INPUT_PNG, probabilities=PROBABILITIES, model_version="bench", latency_ms=3.0,
+                     prediction_id=ids.new_prediction_id(timestamp=ids.now(), shards=settings.NUMBERFIGURE_SHARDS))
+
+
 def one_row_insert() -> None:
     prediction_id = ids.new_prediction_id(timestamp=time.time(), shards=settings.NUMBERFIGURE_SHARDS)
     bucket, shard = ids.partition_of(prediction_id)
@@ -77,12 +85,14 @@ def main() -> None:
     node = nodes[0]
     call_command("sync_cassandra", verbosity=0)
     try:
-        for write in (served_write, one_row_insert):  # the first few hundred warm the node's code up
+        writes = (("served write", served_write), ("known-id write", known_id_write),
+                  ("one-row insert", one_row_insert))
+        for _, write in writes:  # the first few hundred warm the node's code up
             for _ in range(300):
                 write()
         print(f"{args.count} writes each, one at a time, to the node at {settings.DATABASES['cassandra']['HOST']}")
         for gap in (float(g) / 1000 for g in args.gaps.split(",")):
-            for name, write in (("served write", served_write), ("one-row insert", one_row_insert)):
+            for name, write in writes:
                 print(f"  {name:15s} gap {gap * 1000:3.0f} ms  {measure(write, gap=gap, count=args.count, node=node)}")
     finally:
         connection.get_session().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
