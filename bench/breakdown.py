@@ -13,10 +13,17 @@ counts as storing). Each sample is put in the first of these, walking from the r
     framework   the rest of the request: gunicorn, Django, DRF, JSON, logging, metrics
 
     .venv/bin/python bench/breakdown.py [--endpoint predict|preview] [--seconds 20]
+
+``--in-process`` times the same steps without a server, with a clock in this process: decode, to_mnist
+and to_png of the draw page's own uploads (bench/canvases.py: the 50 browser digits, 280×280 RGBA),
+``--runs`` times each in turn per round, and prints each step's median per round and over the rounds.
+
+    .venv/bin/python bench/breakdown.py --in-process [--runs 1000] [--rounds 3]
 """
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +32,9 @@ from collections import Counter
 from pathlib import Path
 
 import api  # bench/api.py: starting `make run`, the PNG, the wrk script
+import canvases
+
+STEPS = ("decode", "to_mnist", "to_png", "whole")
 
 CATEGORIES = (  # (name, frames that put a sample in it), matched from the request inwards
     ("rate limit", ("check (recognizer/web/throttle.py",)),
@@ -45,11 +55,50 @@ def category(frames: list[str]) -> str:
     return "framework"
 
 
+def in_process(runs: int) -> dict[str, float]:
+    """Median milliseconds of each step (and of the whole) over ``runs`` uploads of the draw page."""
+    sys.path.insert(0, str(api.ROOT))
+    from recognizer.preprocessing import load_image, open_image, to_mnist, to_png
+
+    uploads = [png for _, png in canvases.browser_canvases()]
+    times = {step: [] for step in STEPS}
+    for run in range(runs + 20):  # 20 to warm up
+        data = uploads[run % len(uploads)]
+        start = time.perf_counter()
+        image = load_image(open_image(data, max_pixels=10**6))
+        decoded = time.perf_counter()
+        array = to_mnist(image)
+        preprocessed = time.perf_counter()
+        to_png(array)
+        end = time.perf_counter()
+        if run >= 20:
+            for step, seconds in zip(STEPS, (decoded - start, preprocessed - decoded, end - preprocessed, end - start),
+                                     strict=True):
+                times[step].append(seconds * 1000)
+    return {step: statistics.median(values) for step, values in times.items()}
+
+
+def report_in_process(runs: int, rounds: int) -> None:
+    medians = [in_process(runs) for _ in range(rounds)]
+    print(f"In-process, the draw page's 280×280 RGBA canvas PNG (50 browser digits in turn), {runs} runs a round; "
+          "median ms:")
+    print(f"  {'round':<8}" + "".join(f"{step:>10}" for step in STEPS))
+    for number, figures in enumerate(medians, 1):
+        print(f"  {number:<8}" + "".join(f"{figures[step]:10.3f}" for step in STEPS))
+    print(f"  {'median':<8}" + "".join(f"{statistics.median(m[step] for m in medians):10.3f}" for step in STEPS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", choices=api.ENDPOINTS, default="predict")
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--in-process", action="store_true", help="time the steps in this process, no server")
+    parser.add_argument("--runs", type=int, default=1000, help="with --in-process: runs a round")
+    parser.add_argument("--rounds", type=int, default=3, help="with --in-process")
     args = parser.parse_args()
+    if args.in_process:
+        report_in_process(args.runs, args.rounds)
+        return
     wrk = api.require_wrk()
     py_spy = Path(sys.executable).parent / "py-spy"  # requirements-dev.txt installs it beside Python
     with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as folder:
