@@ -181,6 +181,8 @@ def _flatten(img: Image.Image) -> Image.Image:
         values = np.asarray(img, dtype=np.float64)
         full_scale = 65535.0 if img.mode != "F" else 1.0 if values.max() <= 1 else 255.0
         img = Image.fromarray(np.round(np.clip(values / full_scale, 0, 1) * 255).astype(np.uint8))
+    if img.mode in ("RGBA", "LA") and img.getchannel("A").getextrema()[0] == 255:
+        return img.convert("L")  # opaque (a browser canvas): compositing would change nothing, and costs 0.6 ms
     if img.has_transparency_data:  # alpha channel, or a transparent palette entry/colour
         paper = Image.new("RGBA", img.size, "white")
         return Image.alpha_composite(paper, img.convert("RGBA")).convert("RGB")
@@ -214,15 +216,15 @@ def to_png(array28: np.ndarray) -> bytes:
 
 
 def _working_gray(img: Image.Image) -> np.ndarray:
-    """Grayscale float array in [0, 1]: box-downscaled to at most WORK_SIZE px, and a flat page
-    cropped to its ink and shrunk further (``_flat_page_crop``). Done in 8 bits by Pillow, so
-    only the pixels that matter become floats."""
+    """8-bit grey levels (uint8): box-downscaled to at most WORK_SIZE px, and a flat page
+    cropped to its ink and shrunk further (``_flat_page_crop``). Done by Pillow, so only the
+    pixels that matter become floats, and a flat page's never (``_flat_ink_layer``)."""
     gray = _flatten(img)
     gray = _shrink(gray if gray.mode == "L" else gray.convert("L"), WORK_SIZE)
     page = _flat_page_crop(gray)
     if page is not None:
         gray = _shrink(page, FLAT_WORK_SIZE)
-    return np.asarray(gray, dtype=np.float32) / 255
+    return np.asarray(gray)
 
 
 def _shrink(gray: Image.Image, longest: int) -> Image.Image:
@@ -252,14 +254,18 @@ def _flat_page_crop(gray: Image.Image) -> Image.Image | None:
                       min(gray.width, right + margin), min(gray.height, bottom + margin)))
 
 
-def _ink_layer(gray: np.ndarray) -> np.ndarray:
-    """White-on-black ink in [0, 1] with the background at exactly 0.
+def _ink_layer(levels: np.ndarray) -> np.ndarray:
+    """White-on-black ink in [0, 1] with the background at exactly 0, from 8-bit grey ``levels``.
 
     Uneven lighting is removed by subtracting a smooth fitted background. The ink
     is on the side (darker or lighter) with the larger excursion from it. Anything
     within the noise is zeroed; the rest is stretched so solid ink reaches 1 while
     the anti-aliased edges keep their intermediate values, as in MNIST.
     """
+    paper = _flat_paper(levels)
+    if paper is not None:
+        return _flat_ink_layer(levels, paper)
+    gray = levels.astype(np.float32) / 255
     paper = _background(gray)
     residual = gray - paper
     middle = float(np.median(_subsample(residual)))  # medians of 10⁶ pixels are slow
@@ -275,6 +281,47 @@ def _ink_layer(gray: np.ndarray) -> np.ndarray:
     if solid - floor < MIN_CONTRAST:
         raise NoDigitFound(NO_DIGIT)
     return np.clip((residual - floor) / (solid - floor), 0, 1)
+
+
+def _flat_ink_layer(levels: np.ndarray, paper: np.float32) -> np.ndarray:
+    """``_ink_layer`` of a page of one paper level (a canvas, a clean scan): there each pixel's
+    residual, and so its ink, depends on its grey level alone. So the same steps run on the 256
+    levels, each weighted by how many pixels have it (medians and quantiles by rank, the same
+    float32 numbers), and one lookup paints the result: a few passes over the image instead of ~15."""
+    residual = np.arange(256, dtype=np.float32) / 255 - paper  # each level's, as gray - paper makes it
+    counts, sampled = (np.bincount(a.ravel(), minlength=256) for a in (levels, _subsample(levels)))
+    middle = float(_weighted_median(residual, sampled))
+    smooth = _box3(residual[levels])
+    if middle - smooth.min() > smooth.max() - middle:  # dark ink on light paper: as _ink_layer
+        residual = -residual / np.maximum(paper, 0.05)
+    centre = _weighted_median(residual, sampled)
+    mad = _weighted_median(np.abs(residual - centre), sampled)
+    floor = float(centre) + NOISE_SIGMAS * (1.4826 * float(mad)) + NOISE_MARGIN
+    above = np.where(residual > floor, counts, 0)
+    solid = _weighted_quantile(residual, above, 0.9) if above.any() else floor
+    if solid - floor < MIN_CONTRAST:
+        raise NoDigitFound(NO_DIGIT)
+    return np.clip((residual - floor) / (solid - floor), 0, 1)[levels]
+
+
+def _ranked(values: np.ndarray, counts: np.ndarray, ranks: list[int]) -> np.ndarray:
+    """The elements at ``ranks`` (0 = smallest) of the multiset holding counts[i] copies of values[i]."""
+    order = np.argsort(values, kind="stable")
+    return values[order[np.searchsorted(np.cumsum(counts[order]), ranks, side="right")]]
+
+
+def _weighted_median(values: np.ndarray, counts: np.ndarray) -> np.float32:
+    """``np.median`` of that multiset: the middle element, or the mean of the middle two as numpy takes it."""
+    n = int(counts.sum())
+    return _ranked(values, counts, [(n - 1) // 2, n // 2]).mean()
+
+
+def _weighted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """``_quantile`` of that multiset, with the same arithmetic."""
+    position = (int(counts.sum()) - 1) * q
+    low = int(position)
+    part_low, part_high = _ranked(values, counts, [low, min(low + 1, int(counts.sum()) - 1)])
+    return float(part_low + (part_high - part_low) * (position - low))
 
 
 def _subsample(a: np.ndarray, target: int = 256) -> np.ndarray:
@@ -299,15 +346,18 @@ def _robust_sigma(a: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(a - np.median(a))))
 
 
-def _background(gray: np.ndarray) -> np.ndarray | np.float32:
+def _flat_paper(levels: np.ndarray) -> np.float32 | None:
+    """The paper's level (in [0, 1]) of a page whose border is one level (a browser canvas, a clean
+    scan): it is that level everywhere, no fit needed. None for any other page."""
+    border = np.concatenate([levels[0], levels[-1], levels[:, 0], levels[:, -1]]).astype(np.float32) / 255
+    return np.float32(np.median(border)) if np.ptp(border) <= FLAT_PAPER else None
+
+
+def _background(gray: np.ndarray) -> np.ndarray:
     """Fit a smooth cubic surface to the paper: it follows lighting gradients and
     shadows but never the strokes. It is fitted to the medians of ~24×24 cells (a
     cell less than half inked shows the paper's level), rejecting cells that lie
-    far off the surface (mostly inked ones) over a few rounds. A page whose border is one
-    level (a browser canvas, a clean scan) is that level everywhere: no fit needed, one number."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.ptp(border) <= FLAT_PAPER:
-        return np.float32(np.median(border))
+    far off the surface (mostly inked ones) over a few rounds."""
     h, w = gray.shape
     step = max(1, max(h, w) // 192)  # look at a grid of at most 192² pixels
     small = gray[::step, ::step]
