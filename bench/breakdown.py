@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import api  # bench/api.py: starting `make run`, the PNG, the wrk script
 import canvases
@@ -55,21 +56,22 @@ def category(frames: list[str]) -> str:
     return "framework"
 
 
-def in_process(runs: int) -> dict[str, float]:
-    """Median milliseconds of each step (and of the whole) over ``runs`` uploads of the draw page."""
-    sys.path.insert(0, str(api.ROOT))
-    from recognizer.preprocessing import load_image, open_image, to_mnist, to_png
-
+def in_process(runs: int, preprocessing: ModuleType | None = None) -> dict[str, float]:
+    """Median milliseconds of each step (and of the whole) over ``runs`` uploads of the draw page, read by
+    ``preprocessing`` (default: recognizer.preprocessing; bench/preprocessing_versions.py passes an older one)."""
+    if preprocessing is None:
+        sys.path.insert(0, str(api.ROOT))
+        from recognizer import preprocessing
     uploads = [png for _, png in canvases.browser_canvases()]
     times = {step: [] for step in STEPS}
     for run in range(runs + 20):  # 20 to warm up
         data = uploads[run % len(uploads)]
         start = time.perf_counter()
-        image = load_image(open_image(data, max_pixels=10**6))
+        image = preprocessing.load_image(preprocessing.open_image(data, max_pixels=10**6))
         decoded = time.perf_counter()
-        array = to_mnist(image)
+        array = preprocessing.to_mnist(image)
         preprocessed = time.perf_counter()
-        to_png(array)
+        preprocessing.to_png(array)
         end = time.perf_counter()
         if run >= 20:
             for step, seconds in zip(STEPS, (decoded - start, preprocessed - decoded, end - preprocessed, end - start),
@@ -78,14 +80,21 @@ def in_process(runs: int) -> dict[str, float]:
     return {step: statistics.median(values) for step, values in times.items()}
 
 
-def report_in_process(runs: int, rounds: int) -> None:
-    medians = [in_process(runs) for _ in range(rounds)]
+def report_in_process(runs: int, rounds: int, versions: dict[str, ModuleType | None] | None = None) -> None:
+    """Each version's step medians per round and the median of the rounds; versions take turns each round."""
+    versions = versions or {"current": None}
+    medians = {name: [] for name in versions}
+    for _ in range(rounds):
+        for name, module in versions.items():
+            medians[name].append(in_process(runs, module))
     print(f"In-process, the draw page's 280×280 RGBA canvas PNG (50 browser digits in turn), {runs} runs a round; "
           "median ms:")
-    print(f"  {'round':<8}" + "".join(f"{step:>10}" for step in STEPS))
-    for number, figures in enumerate(medians, 1):
-        print(f"  {number:<8}" + "".join(f"{figures[step]:10.3f}" for step in STEPS))
-    print(f"  {'median':<8}" + "".join(f"{statistics.median(m[step] for m in medians):10.3f}" for step in STEPS))
+    print(f"  {'round':<16}" + "".join(f"{step:>10}" for step in STEPS))
+    for name, rows in medians.items():
+        for number, figures in enumerate(rows, 1):
+            print(f"  {f'{name} {number}':<16}" + "".join(f"{figures[step]:10.3f}" for step in STEPS))
+        print(f"  {f'{name} median':<16}" + "".join(f"{statistics.median(m[step] for m in rows):10.3f}"
+                                                   for step in STEPS))
 
 
 def main() -> None:

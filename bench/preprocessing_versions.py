@@ -12,7 +12,11 @@ accuracy with either version's inputs. The sets:
     random    600 random scribbles on that canvas (bench/canvases.py, seeded): no labels
     photos    every picture in tests/preprocessing/images (its label: the first digit of its name)
 
-    .venv/bin/python bench/preprocessing_versions.py [--old 6559ae4] [--model-dir mlmodel]
+``--runs N`` then times both on the draw page's canvas with bench/breakdown.py's in-process timer,
+taking turns for ``--rounds`` rounds so the machine's drift falls on both alike.
+
+    .venv/bin/python bench/preprocessing_versions.py [--old 6559ae4] [--model-dir mlmodel] [--runs 1000]
+                                                     [--rounds 3]
 """
 
 import argparse
@@ -23,6 +27,7 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
+import breakdown
 import canvases
 import numpy as np
 
@@ -97,6 +102,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="6559ae4", help="the commit to compare with")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "mlmodel")
+    parser.add_argument("--runs", type=int, default=0, help="time both versions, this many runs a round")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     old = old_preprocessing(args.old)
     classifier = Classifier.from_dir(args.model_dir)
@@ -107,6 +114,9 @@ def main() -> None:
     compare("browser", canvases.browser_canvases(), old, classifier.predict)
     compare("random", [(None, png) for png in canvases.random_canvases(600)], old, classifier.predict)
     compare("photos", photo_tests(), old, classifier.predict)
+    if args.runs:
+        print()
+        breakdown.report_in_process(args.runs, args.rounds, {args.old: old, "current": preprocessing})
 
 
 if __name__ == "__main__":
