@@ -302,6 +302,14 @@ def test_every_allowed_format_and_mode_decodes_to_the_digit(data):
     assert similarity(to_mnist(img), mnist(3)) > 0.9
 
 
+@pytest.mark.parametrize("name", DRAWN)
+def test_the_draw_pages_opaque_rgba_canvas_is_read_as_the_same_drawing_in_grey(name):
+    """The draw page uploads its canvas as an opaque RGBA PNG: it gives exactly the input its grey pixels give."""
+    grey = Image.open(IMAGES / name).convert("L")
+    canvas = decode_image(encode(grey.convert("RGBA"), "PNG"), max_pixels=MAX_PIXELS)
+    assert np.array_equal(to_mnist(canvas), to_mnist(grey))
+
+
 def test_a_big_jpeg_is_decoded_at_reduced_scale_but_still_recognisable():
     """A 12-megapixel phone photo needs no full decode: to_mnist works at WORK_SIZE."""
     digit = big_mnist(4).resize((1500, 1500), Image.Resampling.BICUBIC)
