@@ -319,7 +319,8 @@ def _ranked(values: np.ndarray, counts: np.ndarray, ranks: list[int]) -> np.ndar
 def _weighted_median(values: np.ndarray, counts: np.ndarray) -> np.float32:
     """``np.median`` of that multiset: the middle element, or the mean of the middle two as numpy takes it."""
     n = int(counts.sum())
-    return _ranked(values, counts, [(n - 1) // 2, n // 2]).mean()
+    low, high = _ranked(values, counts, [(n - 1) // 2, n // 2])
+    return (low + high) / np.float32(2)  # float32, as numpy's mean of the two
 
 
 def _weighted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
@@ -406,7 +407,7 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     grid of blocks (at most ~160 per side) to stay cheap. Raises NoDigitFound
     when even the main blob is too small to be a digit.
     """
-    solid = np.where(_box3((ink > 0).astype(np.float32)) * 9 >= 3, ink, 0)  # self + 2 neighbours
+    solid = np.where(_inked_around(ink > 0) >= 3, ink, 0)  # self + 2 neighbours
     b = -(-max(ink.shape) // 160)  # ceil division: block size in pixels
     mass = solid if b == 1 else _block_sums(solid, b)
     labels = _label(mass > 0)
@@ -418,6 +419,14 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     if b > 1:
         keep = keep.repeat(b, axis=0).repeat(b, axis=1)[: ink.shape[0], : ink.shape[1]]
     return np.where(keep, ink, 0)
+
+
+def _inked_around(inked: np.ndarray) -> np.ndarray:
+    """How many pixels of each 3×3 neighbourhood are inked (edges replicated): in small integers, twice
+    as fast as a float 3×3 mean, and the same test (the mean × 9 ≥ 3 holds exactly when the count does)."""
+    padded = np.pad(inked.view(np.uint8), 1, mode="edge")
+    columns = padded[:-2] + padded[1:-1] + padded[2:]
+    return columns[:, :-2] + columns[:, 1:-1] + columns[:, 2:]
 
 
 def _block_sums(a: np.ndarray, b: int) -> np.ndarray:
