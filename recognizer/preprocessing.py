@@ -242,7 +242,10 @@ def _flat_page_crop(gray: Image.Image) -> Image.Image | None:
     if int(border.max()) - int(border.min()) > FLAT_PAPER * 255:
         return None
     paper, reach = int(np.median(border)), math.floor(MIN_CONTRAST * 255) + 1  # |level - paper| ≥ reach
-    box = _box_of((pixels >= paper + reach) | (pixels <= paper - reach))
+    far = pixels <= paper - reach
+    if paper + reach <= 255:  # ink lighter than the paper is possible (a white page has none: one pass saved)
+        far |= pixels >= paper + reach
+    box = _box_of(far)
     if box is None:
         return None
     (top, bottom), (left, right) = ((side.start, side.stop) for side in box)
