@@ -300,8 +300,12 @@ def _flat_ink_layer(levels: np.ndarray, paper: np.float32) -> np.ndarray:
     residual = np.arange(256, dtype=np.float32) / 255 - paper  # each level's, as gray - paper makes it
     counts, sampled = (np.bincount(a.ravel(), minlength=256) for a in (levels, _subsample(levels)))
     middle = float(_weighted_median(residual, sampled))
-    smooth = _box3(residual[levels])
-    if middle - smooth.min() > smooth.max() - middle:  # dark ink on light paper: as _ink_layer
+    if middle >= residual[counts > 0].max() and counts[residual < middle].any():
+        dark = True  # paper is the lightest level: no 3×3 mean lies above it, the darkest below; no filter needed
+    else:
+        smooth = _box3(residual[levels])
+        dark = middle - smooth.min() > smooth.max() - middle
+    if dark:  # dark ink on light paper: as _ink_layer
         residual = -residual / np.maximum(paper, 0.05)
     centre = _weighted_median(residual, sampled)
     mad = _weighted_median(np.abs(residual - centre), sampled)
