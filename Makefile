@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev prepare test test-faults lint cassandra stop-cassandra bench clean
+.PHONY: run dev prepare test test-faults compose-test lint cassandra stop-cassandra bench clean
 
 # `make run` serves the product as deployed: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY workers),
 # static files collected and served by WhiteNoise, DEBUG off, metrics shared by the workers. The local
@@ -36,6 +36,12 @@ test: $(VENV)/.dev cassandra
 # The fault tests alone: outages, node kills and pauses, worker kills, races (README, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
+
+# docker-compose.yml run for real with podman: every image built (stand-ins for the official ones, cached
+# in podman's store), the stack started and used through nginx, containers restarted (README "Deploy").
+compose-test: $(VENV)/.dev
+	scripts/require podman >/dev/null
+	$(VENV)/bin/pytest tests/deploy/test_compose.py
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

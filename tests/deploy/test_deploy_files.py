@@ -66,7 +66,7 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
 
     assert web["build"] == "."
     assert web["depends_on"]["cassandra"] == {"condition": "service_healthy"}
-    assert web["env_file"] == ".env"
+    assert web["env_file"] == "${ENV_FILE:-.env}"
     assert web["entrypoint"] == exec_form("ENTRYPOINT") and web["command"] == exec_form("CMD")
     assert any(volume.endswith(":/app/var") for volume in web["volumes"])
     assert set(compose()["volumes"]) == {"cassandra-data", "web-var"}
@@ -84,7 +84,7 @@ def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     [template] = [volume.split(":")[0] for volume in nginx["volumes"]]
     assert (REPO / template).is_file()  # the same file tests/deploy/test_nginx.py runs
     assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
-    assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://redis:")
+    assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://:${REDIS_PASSWORD}@redis:")
 
 
 # --- Dockerfile and .dockerignore --------------------------------------------------------------------

@@ -1,0 +1,229 @@
+"""docker-compose.yml run for real: every image built with podman (scripts/compose-images: the Dockerfile for
+the web image, stand-ins for the official ones), the stack started with podman-compose, used through nginx
+as a visitor uses it, and its containers restarted and recreated.
+
+Podman 4.3 (Debian 12) does not wait for `service_healthy`, so the stack is started in the order compose
+would start it, each service once its own health check (the compose file's, the image's) passes.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from servers import REPO, exchange, free_port, logged, request
+
+PREVIEWS = 8  # RATE_LIMIT_PREVIEW of the stack, per hour
+CONTAINERS_CONF = REPO / "deploy" / "standins" / "containers.conf"
+
+pytestmark = [
+    pytest.mark.deploy,
+    pytest.mark.skipif(shutil.which("podman") is None,
+                       reason="podman not installed: `make compose-test` installs it (scripts/require podman)"),
+    pytest.mark.timeout(1800),  # a first run builds every image (docs/deploy.md)
+]
+
+
+class Stack:
+    """One compose project of docker-compose.yml, its own name, passwords and published port."""
+
+    def __init__(self, work: Path):
+        self.project = f"nf{uuid.uuid4().hex[:8]}"
+        self.port = free_port()
+        self.redis_password = secrets.token_urlsafe(16)
+        env_file = work / "stack.env"
+        # What an operator puts in .env (.env.example), with limits low enough to reach in a test.
+        env_file.write_text("\n".join([
+            "DJANGO_SETTINGS_MODULE=numberfigure.settings.production",
+            f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
+            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT=false",
+            "WEB_CONCURRENCY=3",
+            "METRICS_ALLOWED_IPS=127.0.0.1",
+            f"RATE_LIMIT_PREVIEW={PREVIEWS}/h",
+            "RATE_LIMIT_PREDICT=10000/h",
+            "CASSANDRA_REQUEST_TIMEOUT=2",
+        ]) + "\n")
+        self.env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF), "ENV_FILE": str(env_file),
+                    "WEB_PORT": str(self.port), "REDIS_PASSWORD": self.redis_password,
+                    "CASSANDRA_PASSWORD": secrets.token_urlsafe(16),
+                    "CASSANDRA_MAX_HEAP_SIZE": "512M", "CASSANDRA_HEAP_NEWSIZE": "128M",
+                    # nginx's own per-address limit out of the way: the app's, counted in Redis, is tested
+                    "NGINX_PREDICT_RATE": "1000r/s", "NGINX_PREDICT_BURST": "1000"}
+
+    def compose(self, *args: str, timeout: float = 300) -> str:
+        return run([str(REPO / ".venv" / "bin" / "podman-compose"), "-p", self.project, *args], self.env, timeout)
+
+    def podman(self, *args: str, check: bool = True, timeout: float = 120) -> str:
+        return run(["podman", *args], self.env, timeout, check)
+
+    def container(self, service: str) -> str:
+        return f"{self.project}_{service}_1"
+
+    def wait_healthy(self, service: str, seconds: float = 240) -> None:
+        """Until the container's own health check passes (podman runs it on request here: no systemd)."""
+        deadline = time.monotonic() + seconds
+        while self.podman("healthcheck", "run", self.container(service), check=False, timeout=60) != "healthy":
+            assert time.monotonic() < deadline, f"{service} never healthy:\n{self.logs(service)[-3000:]}"
+            time.sleep(2)
+
+    def logs(self, service: str) -> str:
+        return self.podman("logs", self.container(service), check=False)
+
+    def up(self, *services: str) -> None:
+        """Starts the services in compose's order, each once what it depends on is healthy."""
+        for service in services:
+            self.compose("up", "-d", "--no-deps", service)
+            if service != "redis":
+                self.wait_healthy(service)
+
+    def get(self, path: str, **kwargs) -> tuple[int, bytes]:
+        return request(self.port, "GET", path, **kwargs)[:2]
+
+    def predict(self, png: bytes) -> tuple[int, dict]:
+        status, body, _ = request(self.port, "POST", "/api/predict", png, {"Content-Type": "image/png"})
+        return status, json.loads(body)
+
+    def wait_stored(self, prediction_id: str, seconds: float = 120) -> dict:
+        """The prediction as read back from Cassandra, once it is there."""
+        deadline = time.monotonic() + seconds
+        while True:
+            status, body = self.get(f"/api/predictions/{prediction_id}")
+            if status == 200:
+                return json.loads(body)
+            assert time.monotonic() < deadline, f"{prediction_id} not stored: {status} {body[:300]}"
+            time.sleep(1)
+
+
+def run(command: list[str], env: dict, timeout: float, check: bool = True) -> str:
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert result.returncode == 0, f"{command}: {result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    built = subprocess.run([REPO / "scripts" / "compose-images"], cwd=REPO, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-5000:]
+    print(f"\n{built.stderr.strip()}")
+    stack = Stack(tmp_path_factory.mktemp("compose"))
+    try:
+        stack.up("cassandra", "redis", "web", "nginx")
+        yield stack
+    finally:
+        for service in ("web", "cassandra"):
+            (tmp_path_factory.getbasetemp() / f"{stack.project}-{service}.log").write_text(stack.logs(service))
+        stack.compose("down", "--volumes", timeout=180)
+
+
+def test_healthz_and_the_draw_page_with_its_static_files_through_nginx(stack):
+    status, body = stack.get("/healthz")
+    assert (status, json.loads(body)["status"]) == (200, "ok")
+
+    status, page = stack.get("/draw")
+    assert status == 200 and b"<canvas" in page
+    assets = re.findall(rb'(?:src|href)="(/static/[^"]+)"', page)
+    assert any(a.endswith(b".js") for a in assets) and any(a.endswith(b".css") for a in assets)
+    for asset in assets:
+        status, content, _, headers = exchange(stack.port, "GET", asset.decode())
+        assert status == 200 and content, asset
+        assert "immutable" in headers.get("Cache-Control", ""), asset  # WhiteNoise's hashed files
+
+
+def test_a_prediction_is_stored_in_cassandra_and_read_back(stack, digit_png):
+    png, label = digit_png(0)
+    status, answer = stack.predict(png)
+    assert status == 201 and answer["stored"] != "pending", answer
+    stored = stack.wait_stored(answer["id"], seconds=10)
+    assert stored["id"] == answer["id"] and stored["digit"] == answer["digit"] == label
+
+
+def test_cassandra_refuses_clients_without_the_roles_password(stack):
+    cqlsh = ["exec", stack.container("cassandra"), "cqlsh", "-e", "describe keyspaces"]
+    assert "numberfigure" in stack.podman(*cqlsh[:3], "-u", "numberfigure", "-p",
+                                          stack.env["CASSANDRA_PASSWORD"], *cqlsh[3:])
+    for login in ([], ["-u", "cassandra", "-p", "cassandra"]):  # none, and the default superuser's
+        assert stack.podman(*cqlsh[:3], *login, *cqlsh[3:], check=False) == ""
+
+
+def test_metrics_are_refused_outside_the_allow_list(stack):
+    assert stack.get("/metrics")[0] == 404  # nginx: never through the public site
+    fetch = "import urllib.request as u, sys; print(u.urlopen(sys.argv[1]).status)"
+    inside = stack.podman("exec", stack.container("web"), "python", "-c", fetch, "http://127.0.0.1:8000/metrics")
+    assert inside == "200"  # METRICS_ALLOWED_IPS=127.0.0.1
+    # Another container of the internal network (the scraper's side, not listed)
+    refused = subprocess.run(["podman", "exec", stack.container("cassandra"), "python3", "-c", fetch,
+                              "http://web:8000/metrics"], env=stack.env, capture_output=True, text=True)
+    assert "HTTP Error 403" in refused.stderr
+
+
+def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, digit_png):
+    png, _ = digit_png(1)
+    since = len(stack.logs("web").encode())
+    with ThreadPoolExecutor(6) as pool:  # at once, so that several workers take them
+        answers = list(pool.map(lambda _: request(stack.port, "POST", "/api/preview", png,
+                                                  {"Content-Type": "image/png"})[:2], range(PREVIEWS + 6)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] * PREVIEWS + [429] * 6
+    assert all("at most" in json.loads(body)["error"] for status, body in answers if status == 429)  # the app's
+
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{stack.project}-web-ratelimit.log"
+    log.write_text(stack.logs("web"))
+    served = logged(log, since, "/api/preview")
+    assert len({entry["worker"] for entry in served}) >= 2  # each counting alone would let more through
+
+    redis = ["exec", stack.container("redis"), "redis-cli"]
+    assert int(stack.podman(*redis, "-a", stack.redis_password, "--no-auth-warning", "dbsize")) > 0
+    assert "NOAUTH" in stack.podman(*redis, "dbsize", check=False)
+
+
+def test_a_recreated_web_container_keeps_the_outbox_and_stores_what_waited(stack, digit_png):
+    png, label = digit_png(2)
+    stack.compose("stop", "cassandra")
+    try:
+        status, answer = stack.predict(png)
+        assert status == 202 and answer["stored"] == "pending", answer
+        # A new container from the image: only the web-var volume carries the outbox over.
+        stack.compose("up", "-d", "--no-deps", "--force-recreate", "web")
+        outbox = stack.podman("exec", stack.container("web"), "find", "/app/var/outbox", "-type", "f")
+        assert answer["id"] in outbox
+    finally:
+        stack.compose("start", "cassandra")
+    stack.wait_healthy("cassandra")
+    stack.wait_healthy("web")
+    assert stack.wait_stored(answer["id"])["digit"] == label
+
+
+def test_a_cassandra_restart_under_traffic_loses_nothing(stack, digit_png):
+    png, _ = digit_png(3)
+    answers: list[tuple[int, dict]] = []
+    done = threading.Event()
+
+    def traffic():
+        while not done.is_set():
+            answers.append(stack.predict(png))
+            time.sleep(0.1)
+
+    sender = threading.Thread(target=traffic)
+    sender.start()
+    try:
+        time.sleep(2)
+        stack.podman("restart", stack.container("cassandra"), timeout=180)
+        stack.wait_healthy("cassandra")
+        time.sleep(2)
+    finally:
+        done.set()
+        sender.join()
+    statuses = [status for status, _ in answers]
+    assert set(statuses) <= {201, 202} and statuses.count(202) > 0 and statuses.count(201) > 0
+    for _, answer in answers:
+        stack.wait_stored(answer["id"])
