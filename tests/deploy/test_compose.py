@@ -38,29 +38,36 @@ class Stack:
     def __init__(self, work: Path):
         self.project = f"nf{uuid.uuid4().hex[:8]}"
         self.port = free_port()
-        self.redis_password = secrets.token_urlsafe(16)
-        env_file = work / "stack.env"
-        # What an operator puts in .env (.env.example), with limits low enough to reach in a test.
-        env_file.write_text("\n".join([
+        self.secrets = {name: secrets.token_urlsafe(16) for name in ("REDIS_PASSWORD", "CASSANDRA_PASSWORD")}
+        # The stack's .env, as an operator writes it from .env.example (compose reads it, and the web
+        # container gets it), with limits low enough to reach in a test.
+        self.env_file = work / "stack.env"
+        self.env_file.write_text("\n".join([
             "DJANGO_SETTINGS_MODULE=numberfigure.settings.production",
             f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
-            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost",
+            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,web",  # web: as a scraper of web:8000 asks (README)
             "DJANGO_SECURE_SSL_REDIRECT=false",
+            "CASSANDRA_USERNAME=numberfigure",
+            *(f"{name}={value}" for name, value in self.secrets.items()),
+            "CASSANDRA_MAX_HEAP_SIZE=512M",
+            "CASSANDRA_HEAP_NEWSIZE=128M",
+            "CASSANDRA_REQUEST_TIMEOUT=2",
             "WEB_CONCURRENCY=3",
+            f"WEB_PORT={self.port}",
             "METRICS_ALLOWED_IPS=127.0.0.1",
             f"RATE_LIMIT_PREVIEW={PREVIEWS}/h",
             "RATE_LIMIT_PREDICT=10000/h",
-            "CASSANDRA_REQUEST_TIMEOUT=2",
+            # nginx's own per-address limit out of the way: the app's, counted in Redis, is tested
+            "NGINX_PREDICT_RATE=1000r/s",
+            "NGINX_PREDICT_BURST=1000",
         ]) + "\n")
-        self.env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF), "ENV_FILE": str(env_file),
-                    "WEB_PORT": str(self.port), "REDIS_PASSWORD": self.redis_password,
-                    "CASSANDRA_PASSWORD": secrets.token_urlsafe(16),
-                    "CASSANDRA_MAX_HEAP_SIZE": "512M", "CASSANDRA_HEAP_NEWSIZE": "128M",
-                    # nginx's own per-address limit out of the way: the app's, counted in Redis, is tested
-                    "NGINX_PREDICT_RATE": "1000r/s", "NGINX_PREDICT_BURST": "1000"}
+        # Nothing else of the caller's environment (CASSANDRA_HOSTS, …) reaches the compose file.
+        self.env = {name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG", "TMPDIR")}
+        self.env.update(CONTAINERS_CONF=str(CONTAINERS_CONF), ENV_FILE=str(self.env_file))
 
     def compose(self, *args: str, timeout: float = 300) -> str:
-        return run([str(REPO / ".venv" / "bin" / "podman-compose"), "-p", self.project, *args], self.env, timeout)
+        return run([str(REPO / ".venv" / "bin" / "podman-compose"), "--env-file", str(self.env_file),
+                    "-p", self.project, *args], self.env, timeout)
 
     def podman(self, *args: str, check: bool = True, timeout: float = 120) -> str:
         return run(["podman", *args], self.env, timeout, check)
@@ -71,19 +78,33 @@ class Stack:
     def wait_healthy(self, service: str, seconds: float = 240) -> None:
         """Until the container's own health check passes (podman runs it on request here: no systemd)."""
         deadline = time.monotonic() + seconds
-        while self.podman("healthcheck", "run", self.container(service), check=False, timeout=60) != "healthy":
+        while subprocess.run(["podman", "healthcheck", "run", self.container(service)], env=self.env,
+                             capture_output=True, timeout=60).returncode != 0:
             assert time.monotonic() < deadline, f"{service} never healthy:\n{self.logs(service)[-3000:]}"
             time.sleep(2)
 
     def logs(self, service: str) -> str:
-        return self.podman("logs", self.container(service), check=False)
+        """The container's output and errors (gunicorn's and the app's request log are on stderr)."""
+        return subprocess.run(["podman", "logs", self.container(service)], env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=60).stdout
 
-    def up(self, *services: str) -> None:
+    def up(self) -> None:
         """Starts the services in compose's order, each once what it depends on is healthy."""
-        for service in services:
-            self.compose("up", "-d", "--no-deps", service)
-            if service != "redis":
-                self.wait_healthy(service)
+        self.compose("up", "-d", "--no-deps", "cassandra", "redis")
+        self.wait_healthy("cassandra")
+        self.compose("up", "-d", "--no-deps", "web")
+        self.wait_healthy("web")
+        self.compose("up", "-d", "--no-deps", "nginx")
+        deadline = time.monotonic() + 30
+        while not self.answers():
+            assert time.monotonic() < deadline, f"nginx does not answer:\n{self.logs('nginx')[-3000:]}"
+            time.sleep(0.5)
+
+    def answers(self) -> bool:
+        try:
+            return self.get("/healthz")[0] == 200
+        except OSError:
+            return False
 
     def get(self, path: str, **kwargs) -> tuple[int, bytes]:
         return request(self.port, "GET", path, **kwargs)[:2]
@@ -114,10 +135,10 @@ def run(command: list[str], env: dict, timeout: float, check: bool = True) -> st
 def stack(tmp_path_factory):
     built = subprocess.run([REPO / "scripts" / "compose-images"], cwd=REPO, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-5000:]
-    print(f"\n{built.stderr.strip()}")
+    print("", *(line for line in built.stderr.splitlines() if line.startswith("compose-images:")), sep="\n")
     stack = Stack(tmp_path_factory.mktemp("compose"))
     try:
-        stack.up("cassandra", "redis", "web", "nginx")
+        stack.up()
         yield stack
     finally:
         for service in ("web", "cassandra"):
@@ -150,7 +171,7 @@ def test_a_prediction_is_stored_in_cassandra_and_read_back(stack, digit_png):
 def test_cassandra_refuses_clients_without_the_roles_password(stack):
     cqlsh = ["exec", stack.container("cassandra"), "cqlsh", "-e", "describe keyspaces"]
     assert "numberfigure" in stack.podman(*cqlsh[:3], "-u", "numberfigure", "-p",
-                                          stack.env["CASSANDRA_PASSWORD"], *cqlsh[3:])
+                                          stack.secrets["CASSANDRA_PASSWORD"], *cqlsh[3:])
     for login in ([], ["-u", "cassandra", "-p", "cassandra"]):  # none, and the default superuser's
         assert stack.podman(*cqlsh[:3], *login, *cqlsh[3:], check=False) == ""
 
@@ -160,15 +181,14 @@ def test_metrics_are_refused_outside_the_allow_list(stack):
     fetch = "import urllib.request as u, sys; print(u.urlopen(sys.argv[1]).status)"
     inside = stack.podman("exec", stack.container("web"), "python", "-c", fetch, "http://127.0.0.1:8000/metrics")
     assert inside == "200"  # METRICS_ALLOWED_IPS=127.0.0.1
-    # Another container of the internal network (the scraper's side, not listed)
+    # From another container of the internal network, not listed
     refused = subprocess.run(["podman", "exec", stack.container("cassandra"), "python3", "-c", fetch,
                               "http://web:8000/metrics"], env=stack.env, capture_output=True, text=True)
     assert "HTTP Error 403" in refused.stderr
 
 
-def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, digit_png):
+def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, digit_png, tmp_path):
     png, _ = digit_png(1)
-    since = len(stack.logs("web").encode())
     with ThreadPoolExecutor(6) as pool:  # at once, so that several workers take them
         answers = list(pool.map(lambda _: request(stack.port, "POST", "/api/preview", png,
                                                   {"Content-Type": "image/png"})[:2], range(PREVIEWS + 6)))
@@ -176,13 +196,14 @@ def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, d
     assert statuses == [200] * PREVIEWS + [429] * 6
     assert all("at most" in json.loads(body)["error"] for status, body in answers if status == 429)  # the app's
 
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{stack.project}-web-ratelimit.log"
+    log = tmp_path / "web.log"
     log.write_text(stack.logs("web"))
-    served = logged(log, since, "/api/preview")
+    served = logged(log, 0, "/api/preview")  # the only previews of the stack
+    assert len(served) == PREVIEWS + 6
     assert len({entry["worker"] for entry in served}) >= 2  # each counting alone would let more through
 
     redis = ["exec", stack.container("redis"), "redis-cli"]
-    assert int(stack.podman(*redis, "-a", stack.redis_password, "--no-auth-warning", "dbsize")) > 0
+    assert int(stack.podman(*redis, "-a", stack.secrets["REDIS_PASSWORD"], "--no-auth-warning", "dbsize")) > 0
     assert "NOAUTH" in stack.podman(*redis, "dbsize", check=False)
 
 
