@@ -60,7 +60,9 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
     services = compose()["services"]
     cassandra, web = services["cassandra"], services["web"]
     assert cassandra["image"] == "cassandra:5"
-    assert "cqlsh -e 'describe keyspaces'" in " ".join(cassandra["healthcheck"]["test"])
+    # healthy once the application's role logs in (the container's variables: $$ escapes compose's)
+    assert """cqlsh -u "$$CASSANDRA_USERNAME" -p "$$CASSANDRA_PASSWORD" -e 'describe keyspaces'""" in " ".join(
+        cassandra["healthcheck"]["test"])
     assert {"MAX_HEAP_SIZE", "HEAP_NEWSIZE"} <= set(cassandra["environment"])
     assert any(volume.endswith(":/var/lib/cassandra") for volume in cassandra["volumes"])
 
@@ -83,7 +85,7 @@ def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     assert nginx["environment"]["NGINX_UPSTREAM"] == "web:8000"
     [template] = [volume.split(":")[0] for volume in nginx["volumes"]]
     assert (REPO / template).is_file()  # the same file tests/deploy/test_nginx.py runs
-    assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert nginx["depends_on"] == {"web": {"condition": "service_healthy", "restart": True}}
     assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://:${REDIS_PASSWORD}@redis:")
 
 
