@@ -65,11 +65,11 @@ class Stack:
         self.env = {name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG", "TMPDIR")}
         self.env.update(CONTAINERS_CONF=str(CONTAINERS_CONF), ENV_FILE=str(self.env_file))
 
-    def compose(self, *args: str, timeout: float = 300) -> str:
-        return run([str(REPO / ".venv" / "bin" / "podman-compose"), "--env-file", str(self.env_file),
-                    "-p", self.project, *args], self.env, timeout)
+    def compose(self, *args: str, timeout: float = 300) -> None:
+        run([str(REPO / ".venv" / "bin" / "podman-compose"), "--env-file", str(self.env_file), "-p", self.project,
+             *args], self.env, timeout)
 
-    def podman(self, *args: str, check: bool = True, timeout: float = 120) -> str:
+    def podman(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         return run(["podman", *args], self.env, timeout, check)
 
     def container(self, service: str) -> str:
@@ -95,16 +95,19 @@ class Stack:
         self.compose("up", "-d", "--no-deps", "web")
         self.wait_healthy("web")
         self.compose("up", "-d", "--no-deps", "nginx")
+        self.wait_answering()
+
+    def wait_answering(self) -> None:
+        """Until /healthz answers 200 through nginx."""
         deadline = time.monotonic() + 30
-        while not self.answers():
+        while True:
+            try:
+                if self.get("/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
             assert time.monotonic() < deadline, f"nginx does not answer:\n{self.logs('nginx')[-3000:]}"
             time.sleep(0.5)
-
-    def answers(self) -> bool:
-        try:
-            return self.get("/healthz")[0] == 200
-        except OSError:
-            return False
 
     def get(self, path: str, **kwargs) -> tuple[int, bytes]:
         return request(self.port, "GET", path, **kwargs)[:2]
@@ -124,11 +127,11 @@ class Stack:
             time.sleep(1)
 
 
-def run(command: list[str], env: dict, timeout: float, check: bool = True) -> str:
+def run(command: list[str], env: dict, timeout: float, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     if check:
         assert result.returncode == 0, f"{command}: {result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    return result.stdout.strip()
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -168,22 +171,30 @@ def test_a_prediction_is_stored_in_cassandra_and_read_back(stack, digit_png):
     assert stored["id"] == answer["id"] and stored["digit"] == answer["digit"] == label
 
 
-def test_cassandra_refuses_clients_without_the_roles_password(stack):
-    cqlsh = ["exec", stack.container("cassandra"), "cqlsh", "-e", "describe keyspaces"]
-    assert "numberfigure" in stack.podman(*cqlsh[:3], "-u", "numberfigure", "-p",
-                                          stack.secrets["CASSANDRA_PASSWORD"], *cqlsh[3:])
-    for login in ([], ["-u", "cassandra", "-p", "cassandra"]):  # none, and the default superuser's
-        assert stack.podman(*cqlsh[:3], *login, *cqlsh[3:], check=False) == ""
+def test_cassandra_and_redis_refuse_clients_without_the_password(stack):
+    def cqlsh(*login: str) -> subprocess.CompletedProcess:
+        return stack.podman("exec", stack.container("cassandra"), "cqlsh", *login, "-e", "describe keyspaces",
+                            check=False)
+
+    assert "numberfigure" in cqlsh("-u", "numberfigure", "-p", stack.secrets["CASSANDRA_PASSWORD"]).stdout
+    assert "requires authentication" in cqlsh().stderr
+    assert "Bad credentials" in cqlsh("-u", "cassandra", "-p", "cassandra").stderr  # the default superuser's
+
+    def redis(*login: str) -> str:
+        return stack.podman("exec", stack.container("redis"), "redis-cli", *login, "ping", check=False).stdout
+
+    assert redis("-a", stack.secrets["REDIS_PASSWORD"], "--no-auth-warning").strip() == "PONG"
+    assert "NOAUTH" in redis()
 
 
 def test_metrics_are_refused_outside_the_allow_list(stack):
     assert stack.get("/metrics")[0] == 404  # nginx: never through the public site
     fetch = "import urllib.request as u, sys; print(u.urlopen(sys.argv[1]).status)"
     inside = stack.podman("exec", stack.container("web"), "python", "-c", fetch, "http://127.0.0.1:8000/metrics")
-    assert inside == "200"  # METRICS_ALLOWED_IPS=127.0.0.1
+    assert inside.stdout.strip() == "200"  # METRICS_ALLOWED_IPS=127.0.0.1
     # From another container of the internal network, not listed
-    refused = subprocess.run(["podman", "exec", stack.container("cassandra"), "python3", "-c", fetch,
-                              "http://web:8000/metrics"], env=stack.env, capture_output=True, text=True)
+    refused = stack.podman("exec", stack.container("cassandra"), "python3", "-c", fetch, "http://web:8000/metrics",
+                           check=False)
     assert "HTTP Error 403" in refused.stderr
 
 
@@ -202,9 +213,11 @@ def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, d
     assert len(served) == PREVIEWS + 6
     assert len({entry["worker"] for entry in served}) >= 2  # each counting alone would let more through
 
-    redis = ["exec", stack.container("redis"), "redis-cli"]
-    assert int(stack.podman(*redis, "-a", stack.secrets["REDIS_PASSWORD"], "--no-auth-warning", "dbsize")) > 0
-    assert "NOAUTH" in stack.podman(*redis, "dbsize", check=False)
+    every_count = ("local c = {} for _, k in ipairs(redis.call('keys', '*')) do c[#c + 1] = redis.call('get', k) end "
+                   "return c")
+    counts = stack.podman("exec", stack.container("redis"), "redis-cli", "-a", stack.secrets["REDIS_PASSWORD"],
+                          "--no-auth-warning", "eval", every_count, "0").stdout.split()
+    assert str(PREVIEWS + 6) in counts, counts  # this client's previews, counted in Redis
 
 
 def test_a_new_web_container_finds_the_outbox_on_its_volume_and_stores_what_waited(stack, digit_png):
@@ -213,7 +226,7 @@ def test_a_new_web_container_finds_the_outbox_on_its_volume_and_stores_what_wait
     try:
         status, answer = stack.predict(png)
         assert status == 202 and answer["stored"] == "pending", answer
-        outbox = stack.podman("exec", stack.container("web"), "find", "/app/var/outbox", "-type", "f")
+        outbox = stack.podman("exec", stack.container("web"), "find", "/app/var/outbox", "-type", "f").stdout
         assert answer["id"] in outbox
         # The container goes before Cassandra is back: only the web-var volume can carry the prediction over.
         stack.podman("rm", "--force", "--time", "30", stack.container("web"))
@@ -225,6 +238,7 @@ def test_a_new_web_container_finds_the_outbox_on_its_volume_and_stores_what_wait
     # What docker compose does for nginx's `restart: true` (podman-compose does not): the new container
     # has a new address, which nginx looks up at start.
     stack.compose("restart", "nginx")
+    stack.wait_answering()
     assert stack.wait_stored(answer["id"])["digit"] == label
 
 
