@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from servers import REPO, exchange, free_port, logged, request
 
 PREVIEWS = 8  # RATE_LIMIT_PREVIEW of the stack, per hour
 CONTAINERS_CONF = REPO / "deploy" / "standins" / "containers.conf"
+PODMAN_COMPOSE = Path(sys.executable).parent / "podman-compose"  # requirements-dev.txt
 
 pytestmark = [
     pytest.mark.deploy,
@@ -66,8 +68,7 @@ class Stack:
         self.env.update(CONTAINERS_CONF=str(CONTAINERS_CONF), ENV_FILE=str(self.env_file))
 
     def compose(self, *args: str, timeout: float = 300) -> None:
-        run([str(REPO / ".venv" / "bin" / "podman-compose"), "--env-file", str(self.env_file), "-p", self.project,
-             *args], self.env, timeout)
+        run([str(PODMAN_COMPOSE), "--env-file", str(self.env_file), "-p", self.project, *args], self.env, timeout)
 
     def podman(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         return run(["podman", *args], self.env, timeout, check)
@@ -136,7 +137,8 @@ def run(command: list[str], env: dict, timeout: float, check: bool = True) -> su
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    built = subprocess.run([REPO / "scripts" / "compose-images"], cwd=REPO, capture_output=True, text=True)
+    built = subprocess.run([REPO / "scripts" / "compose-images"], cwd=REPO, capture_output=True, text=True,
+                           env={**os.environ, "PODMAN_COMPOSE": str(PODMAN_COMPOSE)})
     assert built.returncode == 0, built.stderr[-5000:]
     print("", *(line for line in built.stderr.splitlines() if line.startswith("compose-images:")), sep="\n")
     stack = Stack(tmp_path_factory.mktemp("compose"))

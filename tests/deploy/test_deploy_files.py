@@ -89,6 +89,19 @@ def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://:${REDIS_PASSWORD}@redis:")
 
 
+def test_cassandra_and_redis_ask_for_passwords_the_web_service_gives():
+    services = compose()["services"]
+    cassandra, redis, web = services["cassandra"], services["redis"], services["web"]
+    assert "-Dcassandra.settings.authenticator=PasswordAuthenticator" in cassandra["environment"]["JVM_EXTRA_OPTS"]
+    assert cassandra["environment"]["CASSANDRA_PASSWORD"].startswith("${CASSANDRA_PASSWORD:?")
+    assert web["environment"]["CASSANDRA_PASSWORD"] == "${CASSANDRA_PASSWORD}"
+    requirepass = redis["command"][redis["command"].index("--requirepass") + 1]
+    assert requirepass.startswith("${REDIS_PASSWORD:?")
+    assert ":${REDIS_PASSWORD}@" in web["environment"]["CACHE_URL"]
+    [script] = [volume.split(":")[0] for volume in cassandra["volumes"] if volume.startswith("./")]
+    assert (REPO / script).stat().st_mode & 0o111  # the entry point that creates the app's role
+
+
 # --- Dockerfile and .dockerignore --------------------------------------------------------------------
 
 def test_dockerfile_passes_hadolint():
