@@ -97,6 +97,12 @@ class Stack:
         self.wait_healthy("web")
         self.compose("up", "-d", "--no-deps", "nginx")
         self.wait_answering()
+        # Podman's DNS (aardvark-dns) reloads as each container joins; once, under heavy load, web could not
+        # resolve redis for 20 s after nginx joined (docs/deploy.md). Up means web finds its peers by name.
+        resolve = "import socket; [socket.getaddrinfo(name, None) for name in ('redis', 'cassandra')]"
+        deadline = time.monotonic() + 60
+        while self.podman("exec", self.container("web"), "python", "-c", resolve, check=False).returncode:
+            assert time.monotonic() < deadline, "web does not resolve redis and cassandra"
 
     def wait_answering(self) -> None:
         """Until /healthz answers 200 through nginx."""
