@@ -15,6 +15,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=numberfigure.settings.production \
+    GUNICORN_BIND=0.0.0.0:8000 \
     DJANGO_STATIC_ROOT=/app/staticfiles \
     DJANGO_VAR_DIR=/app/var \
     MODEL_DIR=/app/mlmodel \

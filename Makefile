@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev prepare test test-faults lint cassandra stop-cassandra bench clean
+.PHONY: run dev prepare test test-faults compose-test lint cassandra stop-cassandra bench clean
 
 # `make run` serves the product as deployed: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY workers),
 # static files collected and served by WhiteNoise, DEBUG off, metrics shared by the workers. The local
@@ -29,6 +29,7 @@ prepare: $(VENV)/.web cassandra
 test: $(VENV)/.dev cassandra
 	scripts/require chromium >/dev/null
 	scripts/require nginx >/dev/null
+	scripts/require podman >/dev/null
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
 	$(VENV)/bin/pytest
@@ -36,6 +37,12 @@ test: $(VENV)/.dev cassandra
 # The fault tests alone: outages, node kills and pauses, worker kills, races (README, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
+
+# docker-compose.yml run for real with podman: every image built (stand-ins for the official ones, cached
+# in podman's store), the stack started and used through nginx, containers restarted (README "Deploy").
+compose-test: $(VENV)/.dev
+	scripts/require podman >/dev/null
+	$(VENV)/bin/pytest tests/deploy/test_compose.py
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -60,13 +60,15 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
     services = compose()["services"]
     cassandra, web = services["cassandra"], services["web"]
     assert cassandra["image"] == "cassandra:5"
-    assert "cqlsh -e 'describe keyspaces'" in " ".join(cassandra["healthcheck"]["test"])
+    # healthy once the application's role logs in (the container's variables: $$ escapes compose's)
+    assert """cqlsh -u "$$CASSANDRA_USERNAME" -p "$$CASSANDRA_PASSWORD" -e 'describe keyspaces'""" in " ".join(
+        cassandra["healthcheck"]["test"])
     assert {"MAX_HEAP_SIZE", "HEAP_NEWSIZE"} <= set(cassandra["environment"])
     assert any(volume.endswith(":/var/lib/cassandra") for volume in cassandra["volumes"])
 
     assert web["build"] == "."
     assert web["depends_on"]["cassandra"] == {"condition": "service_healthy"}
-    assert web["env_file"] == ".env"
+    assert web["env_file"] == "${ENV_FILE:-.env}"
     assert web["entrypoint"] == exec_form("ENTRYPOINT") and web["command"] == exec_form("CMD")
     assert any(volume.endswith(":/app/var") for volume in web["volumes"])
     assert set(compose()["volumes"]) == {"cassandra-data", "web-var"}
@@ -83,8 +85,21 @@ def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     assert nginx["environment"]["NGINX_UPSTREAM"] == "web:8000"
     [template] = [volume.split(":")[0] for volume in nginx["volumes"]]
     assert (REPO / template).is_file()  # the same file tests/deploy/test_nginx.py runs
-    assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
-    assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://redis:")
+    assert nginx["depends_on"] == {"web": {"condition": "service_healthy", "restart": True}}
+    assert services["web"]["environment"]["CACHE_URL"].startswith("${CACHE_URL:-redis://:${REDIS_PASSWORD}@redis:")
+
+
+def test_cassandra_and_redis_ask_for_passwords_the_web_service_gives():
+    services = compose()["services"]
+    cassandra, redis, web = services["cassandra"], services["redis"], services["web"]
+    assert "-Dcassandra.settings.authenticator=PasswordAuthenticator" in cassandra["environment"]["JVM_EXTRA_OPTS"]
+    assert cassandra["environment"]["CASSANDRA_PASSWORD"].startswith("${CASSANDRA_PASSWORD:?")
+    assert web["environment"]["CASSANDRA_PASSWORD"] == "${CASSANDRA_PASSWORD}"
+    requirepass = redis["command"][redis["command"].index("--requirepass") + 1]
+    assert requirepass.startswith("${REDIS_PASSWORD:?")
+    assert ":${REDIS_PASSWORD}@" in web["environment"]["CACHE_URL"]
+    [script] = [volume.split(":")[0] for volume in cassandra["volumes"] if volume.startswith("./")]
+    assert (REPO / script).stat().st_mode & 0o111  # the entry point that creates the app's role
 
 
 # --- Dockerfile and .dockerignore --------------------------------------------------------------------
