@@ -3,7 +3,11 @@
 Counted by django-ratelimit in Django's ``default`` cache, which every worker shares (``CACHE_URL``:
 Redis in the compose file; by default files under ``DJANGO_VAR_DIR``). A client is its address
 (``addresses.client_address``, through ``RATELIMIT_IP_META_KEY``), IPv6 clients by their /64.
+When that cache cannot be reached, requests are let through (logged): nginx's own per-address
+limit still holds, and a rate check is no reason to refuse a recognition.
 """
+
+import logging
 
 from django.conf import settings
 from django_ratelimit.core import _split_rate, is_ratelimited
@@ -11,6 +15,7 @@ from django_ratelimit.core import _split_rate, is_ratelimited
 from ..errors import RateLimited
 
 UNITS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+logger = logging.getLogger(__name__)
 
 
 def check(request, scope: str) -> None:
@@ -19,7 +24,13 @@ def check(request, scope: str) -> None:
     if not rate:  # an empty rate: not limited
         return
     django_request = getattr(request, "_request", request)  # DRF's request wraps Django's
-    if is_ratelimited(django_request, group=f"numberfigure.{scope}", key="ip", rate=rate, increment=True):
+    try:
+        limited = is_ratelimited(django_request, group=f"numberfigure.{scope}", key="ip", rate=rate, increment=True)
+    except Exception as error:  # noqa: BLE001 - any cache failure (Redis unreachable, its name not resolving)
+        logger.warning("Rate limit %s not checked, the cache is unreachable: %s: %s", scope, type(error).__name__,
+                       error)
+        return
+    if limited:
         count, seconds = _split_rate(rate)
         per = UNITS.get(seconds, f"{seconds} seconds")
         raise RateLimited(f"Too many requests from your address: at most {count} per {per}. "

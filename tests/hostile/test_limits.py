@@ -34,6 +34,19 @@ def test_a_burst_on_the_api_gets_429_as_json_and_stores_nothing_more(client, sev
     assert stored_rows()[0] == before + 3
 
 
+@pytest.mark.usefixtures("low_rates")
+def test_an_unreachable_rate_limit_cache_lets_the_request_through(client, seven, stored_rows, settings, caplog):
+    """Redis down (or its name not resolving yet): the recognition is answered, not a 500."""
+    settings.CACHES = {**settings.CACHES, "down": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens on 1
+    settings.RATELIMIT_USE_CACHE = "down"
+    before = stored_rows()[0]
+    response = client.post("/api/predict", {"image": png_upload(seven)})
+    assert response.status_code == 201, response.content
+    assert stored_rows()[0] == before + 1
+    assert "Rate limit predict not checked" in caplog.text
+
+
 @pytest.mark.usefixtures("low_rates", "cassandra_keyspace")
 def test_previews_and_reads_have_rates_of_their_own(client, seven):
     body = {"image": "data:image/png;base64," + base64.b64encode(seven).decode()}
