@@ -170,11 +170,7 @@ def retry_dead() -> int:
 def remove_stale_partials() -> None:
     """Remove the partial files a crashed put left (never renamed into place, so never
     acknowledged); at start and before each replay."""
-    try:
-        partials = list(folder().glob(".*.tmp"))
-    except OSError:  # no outbox folder can be made here (a read-only checkout): nothing to clean
-        return
-    for partial in partials:
+    for partial in Path(settings.NUMBERFIGURE_OUTBOX_DIR).glob(".*.tmp"):  # none when there is no folder yet
         with suppress(FileNotFoundError):
             if time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
                 partial.unlink()
