@@ -64,3 +64,23 @@ def test_health_check_is_unavailable_when_the_outbox_is_full_too(tmp_path):
     result = run("-c", HEALTH, env={"OUTBOX_DIR": str(tmp_path), "OUTBOX_MAX_ITEMS": "0"})
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 503 and answer["body"]["status"] == "unavailable"
+
+
+SERIAL = """
+import django
+django.setup()
+from cassandra import ConsistencyLevel
+from django.conf import settings
+print(ConsistencyLevel.value_to_name[settings.CASSANDRA_SERIAL_CONSISTENCY])
+"""
+
+
+def test_several_datacenters_need_the_local_one_named_and_agree_on_transactions_across_all():
+    several = {"CASSANDRA_REPLICATION_STRATEGY": "NetworkTopologyStrategy", "CASSANDRA_DATACENTERS": "dc1:3,dc2:3"}
+    refused = run("manage.py", "check", env=several)
+    assert refused.returncode != 0 and "CASSANDRA_LOCAL_DC must name" in refused.stderr
+    assert run("-c", SERIAL, env={**several, "CASSANDRA_LOCAL_DC": "dc1"}).stdout.split() == ["SERIAL"]
+    one = {"CASSANDRA_REPLICATION_STRATEGY": "NetworkTopologyStrategy", "CASSANDRA_DATACENTERS": "dc1:3",
+           "CASSANDRA_LOCAL_DC": "dc1"}
+    assert run("-c", SERIAL, env=one).stdout.split() == ["LOCAL_SERIAL"]
+    assert run("-c", SERIAL).stdout.split() == ["LOCAL_SERIAL"]
