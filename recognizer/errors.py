@@ -74,7 +74,7 @@ class PredictionChanged(RecognizerError, status=409):
 
 
 class OutboxFull(RecognizerError, status=503):
-    """Cassandra is unreachable and the local outbox has no room left."""
+    """Cassandra is unreachable and the local outbox has no room left (or its disk refuses the file)."""
 
 
 class RateLimited(RecognizerError, status=429):

@@ -89,12 +89,20 @@ def _spool(prediction: StoredPrediction, extra: dict, *, name: str) -> None:
     # Named by the id's time: a sorted listing is oldest first.
     final = spool / f"{ids.write_time(prediction.id):020d}-{name}{SUFFIX}"
     partial = spool / f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(partial, "wb") as handle:
-        handle.write(record)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.rename(partial, final)
-    _sync_folder(spool)
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(record)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(partial, final)
+        _sync_folder(spool)
+    except OSError as error:  # a full or read-only disk: nothing is accepted, nothing is kept
+        logger.error("Outbox: %s cannot be written: %s", final.name, error)
+        for path in (partial, final):
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+        raise OutboxFull("The prediction store is unreachable and the local queue cannot be written. "
+                         "Please try again later.") from error
     _counted(items=1, size=len(record))
     ensure_drainer()
 

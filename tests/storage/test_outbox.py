@@ -103,6 +103,18 @@ def test_a_full_outbox_is_a_clear_503_and_keeps_nothing_more(client, digit_png, 
     assert len(list(spool.glob("*.json"))) == 1
 
 
+def test_an_outbox_its_disk_refuses_is_a_clear_503_and_keeps_nothing(client, digit_png, spool, monkeypatch):
+    down(monkeypatch)
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outbox.os, "fsync", disk_full)
+    refused = post(client, digit_png(6)[0])
+    assert refused.status_code == 503 and "queue cannot be written" in refused.json()["error"]
+    assert list(spool.iterdir()) == []
+
+
 def test_the_upload_page_shows_a_spooled_result_and_drain_outbox_stores_it(client, digit_png, spool, cassandra,
                                                                             monkeypatch):
     png, label = digit_png(7)
