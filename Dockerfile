@@ -28,7 +28,7 @@ COPY . .
 # The server reads only model.tflite and card.json; collectstatic needs a secret key, not the real one, and
 # no metrics folder (its files, made by root here, would be refused to the server's user).
 RUN test -f mlmodel/model.tflite && test -f mlmodel/card.json \
-    && DJANGO_SECRET_KEY=collectstatic-only PROMETHEUS_MULTIPROC_DIR= python manage.py collectstatic --noinput \
+    && DJANGO_SECRET_KEY=collectstatic-only PROMETHEUS_MULTIPROC_DIR='' python manage.py collectstatic --noinput \
     && python -m compileall -q numberfigure recognizer \
     && mkdir -p /app/var \
     && chown -R numberfigure:numberfigure /app/var
