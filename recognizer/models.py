@@ -186,3 +186,31 @@ class IdempotencyRecord(DjangoCassandraModel):
     claimant = columns.UUID()  # the id of the request that holds it: its own win, read back, is recognised
     status = columns.SmallInt()  # set with the answer
     body = columns.Text()
+
+
+
+class DriftCounter(DjangoCassandraModel):
+    """What one day's predictions of one model version look like (``storage.drift``): how many were
+    unsure, per confidence bin, per predicted digit, labelled and labelled right. One partition per
+    day, a few dozen rows per model version in it."""
+
+    __table_name__ = "drift_by_day"
+    Meta = keyed_by("name")
+
+    day = columns.Date(partition_key=True)
+    model_version = columns.Text(primary_key=True)
+    figure = columns.Text(primary_key=True)
+    name = columns.Text(primary_key=True)
+    value = columns.Counter()
+
+
+class DriftDay(DjangoCassandraModel):
+    """The days a model version served, oldest first, with how many predictions it made on each:
+    its first days are the reference an operator may choose (``DRIFT_REFERENCE=days``)."""
+
+    __table_name__ = "drift_days_by_version"
+    Meta = keyed_by("day")
+
+    model_version = columns.Text(partition_key=True)
+    day = columns.Date(primary_key=True)
+    value = columns.Counter()

@@ -5,14 +5,19 @@ hundred million predictions stored.
 """
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connections
 
+from .drift import Day
+from .ml.runtime import CARD_FILE
 from .models import MonthEntry, OriginalChunk, Prediction, StatCounter
-from .storage import cql, history, ids, outbox, stats
+from .storage import cql, drift, history, ids, outbox, stats
 from .storage.keys import ALL, LABELLED, filter_key
 from .storage.records import StoredPrediction, from_rows
 from .storage.stats import CONFIDENCE_SCALE, Stat
@@ -162,3 +167,14 @@ def store_probe() -> dict:
         return {"writable": False, "error": f"{type(error).__name__}: {error}"}
     skew = local["now"] / 1000 - (sent + received) / 2
     return {"writable": True, "release_version": local["release_version"], "clock_skew_seconds": round(skew, 3)}
+
+
+def drift_days(*, since: dt.date, until: dt.date) -> list[Day]:
+    """Each model version's drift figures per day from ``since`` to ``until`` (UTC days), against the
+    reference the operator chose (``DRIFT_REFERENCE``); this process's pending counts included."""
+    stats.flush()
+    card_path = Path(settings.NUMBERFIGURE_MODEL_DIR) / CARD_FILE
+    card = json.loads(card_path.read_text()) if card_path.exists() else None
+    return drift.days(since=since, until=until, reference=settings.NUMBERFIGURE_DRIFT_REFERENCE,
+                      reference_days=settings.NUMBERFIGURE_DRIFT_REFERENCE_DAYS,
+                      min_sample=settings.NUMBERFIGURE_DRIFT_MIN_SAMPLE, card=card)

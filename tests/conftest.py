@@ -13,6 +13,8 @@ from recognizer.ml import mnist
 from recognizer.models import (
     BucketEntry,
     CountedPrediction,
+    DriftCounter,
+    DriftDay,
     FilterEntry,
     IdempotencyRecord,
     MonthEntry,
@@ -27,7 +29,7 @@ from recognizer.storage.keys import keys_of
 from recognizer.storage.records import from_rows
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord,
-          CountedPrediction, RecountHold, RecountHeldId)
+          CountedPrediction, RecountHold, RecountHeldId, DriftCounter, DriftDay)
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +80,10 @@ def check_store(session, keyspace: str) -> list:
     assert dict(listed) == dict(expected)
     totals = {(entry["metric"], entry["name"]): entry["value"]
               for entry in session.execute(f"SELECT * FROM {keyspace}.{StatCounter.__table_name__}")}
+    for table, name in ((DriftCounter, "{day}|{model_version}|{figure}|{name}"),
+                        (DriftDay, "{day}|{model_version}|count|all")):
+        totals.update({("drift", name.format(**entry)): entry["value"]
+                       for entry in session.execute(f"SELECT * FROM {keyspace}.{table.__table_name__}")})
     counted = Counter()
     for row in rows:
         counted.update({(str(metric), name): amount for (metric, name), amount in stats.contribution(row).items()})

@@ -227,6 +227,12 @@ NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
 # /healthz says "degraded" when this server's clock and Cassandra's differ by more (README, "Nothing accepted is lost").
 NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS = env.float("MAX_CLOCK_SKEW_SECONDS", default=1.0)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
+# Drift watch (docs/drift.md): what a day is compared with ("card": the model's held-out validation
+# figures; "days": its first DRIFT_REFERENCE_DAYS days in service), and the fewest predictions a day
+# needs before its figures may alarm.
+NUMBERFIGURE_DRIFT_REFERENCE = env.str("DRIFT_REFERENCE", default="card")
+NUMBERFIGURE_DRIFT_REFERENCE_DAYS = env.int("DRIFT_REFERENCE_DAYS", default=7)
+NUMBERFIGURE_DRIFT_MIN_SAMPLE = env.int("DRIFT_MIN_SAMPLE", default=200)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
 # Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = nobody.

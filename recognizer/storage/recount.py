@@ -15,6 +15,7 @@ The running sum and the last row seen are kept in a checkpoint file after every 
 interrupted recount resumes.
 """
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..models import StatCounter
-from . import cql, history, stats
+from . import cql, drift, history, stats
 from .stats import Stat
 
 PAGE = 500
@@ -68,19 +69,32 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
             walked(page)
             after = page[-1].id
         change = stats.difference(+totals, counted)
-        if change:
-            stats.write(change)
+        write_in_parts(change)
     finally:
         stats.release()
     checkpoint.unlink(missing_ok=True)
     return change
 
 
+def write_in_parts(change: Counter) -> None:
+    """Move the counters by ``change``: the totals in one batch, the drift counters in one per day
+    (a recount may correct years of them)."""
+    drifted = Counter({name: amount for (family, name), amount in change.items() if family == Stat.DRIFT})
+    totals = Counter({key: amount for key, amount in change.items() if key[0] != Stat.DRIFT})
+    for part in ([totals] if totals else []) + [Counter({(Stat.DRIFT, name): amount for name, amount in day.items()})
+                                                   for day in drift.by_day(drifted)]:
+        stats.write(part)
+
+
 def current_totals() -> Counter:
-    """Every counter's value now: (Stat, name) -> value."""
-    statements = [cql.select(StatCounter, "metric = ?", [family], columns="name, value") for family in Stat]
-    return Counter({
+    """Every counter's value now: (Stat, name) -> value (the drift counters of every day with predictions)."""
+    families = [family for family in Stat if family != Stat.DRIFT]
+    statements = [cql.select(StatCounter, "metric = ?", [family], columns="name, value") for family in families]
+    totals = Counter({
         (family, row["name"]): row["value"]
-        for family, rows in zip(Stat, cql.run_concurrently(statements), strict=True)
+        for family, rows in zip(families, cql.run_concurrently(statements), strict=True)
         for row in rows
     })
+    days = sorted(dt.date.fromisoformat(name) for family, name in totals if family == Stat.DAY)
+    totals.update({(Stat.DRIFT, name): value for name, value in drift.read(days).items()})
+    return totals

@@ -34,10 +34,11 @@ from cassandra import Unavailable
 from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import connection
 from cassandra.query import BatchStatement, BatchType
+from django.conf import settings
 
 from .. import metrics
 from ..models import CountedPrediction, RecountHeldId, RecountHold, StatCounter
-from . import cql
+from . import cql, drift
 from .keys import ALL
 
 FLUSH_SECONDS = 1.0
@@ -59,6 +60,7 @@ class Stat(StrEnum):
     LABELLED = "labelled"
     LABELLED_CORRECT = "labelled_correct"
     CONFUSION = "confusion"  # name: "predicted,label"
+    DRIFT = "drift"  # name: "day|model version|figure|value", in the drift tables (``storage.drift``)
 
 
 def contribution(prediction) -> Counter:
@@ -74,6 +76,8 @@ def contribution(prediction) -> Counter:
         totals[(Stat.LABELLED, ALL)] += 1
         totals[(Stat.LABELLED_CORRECT, ALL)] += int(prediction.corrected_label == prediction.digit)
         totals[(Stat.CONFUSION, f"{prediction.digit},{prediction.corrected_label}")] += 1
+    totals.update({(Stat.DRIFT, name): amount for name, amount in
+                   drift.contribution(prediction, unsure_below=settings.NUMBERFIGURE_UNSURE_BELOW).items()})
     return +totals
 
 
@@ -214,7 +218,7 @@ def _batch(change: Counter) -> BatchStatement:
     update = f"UPDATE {StatCounter.column_family_name()} SET value = value + ? WHERE metric = ? AND name = ?"
     batch = BatchStatement(batch_type=BatchType.COUNTER, retry_policy=cql.SEND_ONCE)
     for (metric, name), amount in sorted(change.items()):
-        batch.add(cql.bind(update, (amount, str(metric), name)))
+        batch.add(drift.update(name, amount) if metric == Stat.DRIFT else cql.bind(update, (amount, str(metric), name)))
     return batch
 
 

@@ -33,7 +33,7 @@ def test_a_corrected_prediction_is_also_listed_under_its_label_and_as_labelled()
 
 def prediction(**fields):
     values = dict(digit=7, source="upload", confidence=0.875, corrected_label=None,
-                  created_at=dt.datetime(2026, 11, 30, 23, 59, 59))
+                  created_at=dt.datetime(2026, 11, 30, 23, 59, 59), model_version="m1")
     return SimpleNamespace(**{**values, **fields})
 
 
@@ -41,6 +41,9 @@ def test_a_prediction_counts_once_in_each_family():
     assert contribution(prediction()) == Counter({
         (Stat.TOTAL, ALL): 1, (Stat.DIGIT, "7"): 1, (Stat.SOURCE, "upload"): 1, (Stat.DAY, "2026-11-30"): 1,
         (Stat.CONFIDENCE, ALL): 875_000,
+        # its model version's day: counted, in the confidence bin 0.8-0.9, under its digit (not unsure: >= 0.7)
+        (Stat.DRIFT, "2026-11-30|m1|count|all"): 1, (Stat.DRIFT, "2026-11-30|m1|confidence|3"): 1,
+        (Stat.DRIFT, "2026-11-30|m1|digit|7"): 1,
     })
 
 
@@ -48,10 +51,12 @@ def test_a_correction_moves_the_labelled_totals_and_the_confusion_cell():
     before, after = contribution(prediction()), contribution(prediction(corrected_label=1))
     assert difference(after, before) == Counter({
         (Stat.LABELLED, ALL): 1, (Stat.CONFUSION, "7,1"): 1,  # wrong: labelled_correct stays
+        (Stat.DRIFT, "2026-11-30|m1|labelled|all"): 1,
     })
     confirmed = contribution(prediction(corrected_label=7))
     assert difference(confirmed, after) == Counter({(Stat.LABELLED_CORRECT, ALL): 1, (Stat.CONFUSION, "7,1"): -1,
-                                                    (Stat.CONFUSION, "7,7"): 1})
+                                                    (Stat.CONFUSION, "7,7"): 1,
+                                                    (Stat.DRIFT, "2026-11-30|m1|labelled_correct|all"): 1})
 
 
 def test_a_delete_takes_back_exactly_what_the_prediction_added():
