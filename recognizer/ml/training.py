@@ -16,8 +16,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-from recognizer.ml import card, install, mnist  # noqa: E402
+from recognizer.ml import card, install, mnist, reference  # noqa: E402
 from recognizer.ml.accuracy import score  # noqa: E402
 from recognizer.ml.errors import TrainingError  # noqa: E402
 from recognizer.ml.evaluation import evaluate  # noqa: E402
@@ -67,7 +68,7 @@ def run(data_dir: Path | None, out_dir: Path, options: Options, *, feedback: mni
         details["feedback"] = feedback_report(fitted.model, held_out, total=len(feedback[0]))
     previous = card.read(out_dir)
     with install.staging(out_dir) as staged:
-        candidate = _candidate(fitted.model, staged, test_data, details)
+        candidate = _candidate(fitted.model, staged, test_data, details, validation_data)
         accepted = feedback is None or previous is None or candidate["test_accuracy"] >= previous["test_accuracy"]
         if accepted:
             install.install(staged, out_dir)
@@ -87,22 +88,27 @@ def install_model(path: Path, model_dir: Path, data_dir: Path | None) -> Outcome
     shapes = {"input": tuple(model.input_shape), "output": tuple(model.output_shape)}
     if shapes != expected:
         raise TrainingError(f"{path}: model has {shapes}, expected {expected}")
-    _, test_data = mnist.load_mnist(data_dir)
+    train_data, test_data = mnist.load_mnist(data_dir)
     details = {"source": f"manage.py train --load {path.name}", **card.data_details(data_dir)}
     previous = card.read(model_dir)
     with install.staging(model_dir) as staged:
-        candidate = _candidate(model, staged, test_data, details)
+        candidate = _candidate(model, staged, test_data, details, hold_out(train_data)[1])
         install.install(staged, model_dir)
     return Outcome(candidate, True, previous, time.monotonic() - started)
 
 
-def _candidate(model: keras.Model, folder: Path, test_data: mnist.Split, details: dict) -> dict:
-    """Save, convert, evaluate and describe the model in folder; returns its card."""
+def _candidate(model: keras.Model, folder: Path, test_data: mnist.Split, details: dict,
+               validation_data: mnist.Split) -> dict:
+    """Save, convert, evaluate and describe the model in folder (with the drift reference of its
+    validation images); returns its card."""
     plain = model.__class__.from_config(model.get_config())  # same layers and weights, never compiled
     plain.set_weights(model.get_weights())
     plain.save(folder / "model.keras")
     (folder / MODEL_FILE).write_bytes(to_tflite(plain))
-    built = card.build(plain, folder, details=details, figures=evaluate(plain, folder / MODEL_FILE, test_data))
+    figures = {**evaluate(plain, folder / MODEL_FILE, test_data),
+               "drift_reference": reference.figures(folder / MODEL_FILE, validation_data,
+                                                    unsure_below=settings.NUMBERFIGURE_UNSURE_BELOW)}
+    built = card.build(plain, folder, details=details, figures=figures)
     if details.get("history"):
         plot_curves(details["history"], folder / "training_curves.png")
     plot_confusion(built["confusion_matrix"], built["test_accuracy"], folder / "confusion_matrix.png")

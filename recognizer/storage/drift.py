@@ -73,14 +73,15 @@ def by_day(change: Counter) -> list[Counter]:
     return [parts[day] for day in sorted(parts)]
 
 
-def read(days: list[dt.date]) -> Counter:
-    """Every drift counter of ``days`` (one partition each, read concurrently): key name -> value."""
+def read(days: list[dt.date], *, versions: set[str] = frozenset()) -> Counter:
+    """Every drift counter of ``days`` (one partition each, read concurrently): key name -> value;
+    the counts of the model versions found there and of ``versions``."""
     rows = cql.run_concurrently([cql.select(DriftCounter, "day = ?", [day]) for day in days])
     totals = Counter({
         f"{_date(row['day'])}|{row['model_version']}|{row['figure']}|{row['name']}": row["value"]
         for day_rows in rows for row in day_rows
     })
-    versions = sorted({parse(name)[1] for name in totals})
+    versions = sorted({parse(name)[1] for name in totals} | set(versions))
     if days and versions:
         statement = "model_version = ? AND day >= ? AND day <= ?"
         counts = cql.run_concurrently([cql.select(DriftDay, statement, [version, min(days), max(days)])

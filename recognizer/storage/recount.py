@@ -68,6 +68,8 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
         while after is not None and (page := history.page(history.View(newer=True), cursor=after, limit=PAGE)):
             walked(page)
             after = page[-1].id
+        if known := {drift.parse(name)[1] for family, name in totals if family == Stat.DRIFT}:
+            counted.update(current_drift_counts(counted, known))
         change = stats.difference(+totals, counted)
         write_in_parts(change)
     finally:
@@ -84,6 +86,13 @@ def write_in_parts(change: Counter) -> None:
     for part in ([totals] if totals else []) + [Counter({(Stat.DRIFT, name): amount for name, amount in day.items()})
                                                    for day in drift.by_day(drifted)]:
         stats.write(part)
+
+
+def current_drift_counts(counted: Counter, versions: set[str]) -> Counter:
+    """The day counts of ``versions`` that ``counted`` lacks (their other counters may be lost)."""
+    days = sorted(dt.date.fromisoformat(name) for family, name in counted if family == Stat.DAY)
+    return Counter({(Stat.DRIFT, name): value for name, value in drift.read(days, versions=versions).items()
+                    if (Stat.DRIFT, name) not in counted})
 
 
 def current_totals() -> Counter:
