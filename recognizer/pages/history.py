@@ -17,6 +17,7 @@ from .. import exports
 from ..audit.services import audit_record
 from ..selectors import prediction_get, prediction_iter, prediction_stats
 from ..services import prediction_correct, prediction_delete
+from ..web import drift_panel
 from ..web.access import can_change, can_read_history
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
 from .forms import CorrectionForm
@@ -100,6 +101,7 @@ def stats(request):
         request, "Statistics", stats=figures, day_max=max(figures.by_day.values(), default=0) or 1,
         digit_max=max(figures.by_digit.values(), default=0) or 1,
         confusion_max=max(map(max, figures.confusion)) or 1,
+        **drift_panel.context(),
     ))
 
 
