@@ -9,6 +9,7 @@ at import time), so set it in the environment of the whole server, not in a sett
 Labels stay bounded: a route is the URL pattern (``api/predictions/<uuid:prediction_id>``), never the path.
 """
 
+import datetime as dt
 import os
 import time
 from contextlib import contextmanager, suppress
@@ -135,6 +136,46 @@ class StoreCollector:
                                 value=depth.dead)
 
 
+class DriftCollector:
+    """Today's drift figures (UTC day) per model version, read from Cassandra when scraped
+    (``selectors.drift_days``). A day under DRIFT_MIN_SAMPLE exports its count only: too few to alarm."""
+
+    GAUGES = (
+        ("unsure_share", "numberfigure_drift_unsure_share", "Share of today's predictions under UNSURE_BELOW."),
+        ("reference_unsure_share", "numberfigure_drift_reference_unsure_share",
+         "Share of unsure answers in the model's drift reference (its card, or its first days)."),
+        ("confidence_psi", "numberfigure_drift_confidence_psi",
+         "PSI of today's top-probability histogram against the reference (0.1 moderate, 0.25 significant)."),
+        ("digit_psi", "numberfigure_drift_digit_psi",
+         "PSI of today's predicted-digit distribution against the reference (0.1 moderate, 0.25 significant)."),
+        ("accuracy", "numberfigure_drift_labelled_accuracy", "Accuracy of today's predictions that carry a label."),
+    )
+
+    def collect(self):
+        from .selectors import drift_days  # it imports this module, through storage
+
+        today = dt.datetime.now(dt.UTC).date()
+        try:
+            days = drift_days(since=today, until=today)
+        except Exception:  # noqa: BLE001 - Cassandra unreachable: /metrics still answers, without these
+            return
+        count = GaugeMetricFamily("numberfigure_drift_predictions", "Predictions stored today, by model version.",
+                                  labels=["model_version"])
+        gauges = {field: GaugeMetricFamily(name, text, labels=["model_version"]) for field, name, text in self.GAUGES}
+        for day in days:
+            count.add_metric([day.model_version], day.count)
+            if not day.enough:
+                continue
+            values = {"reference_unsure_share": day.reference.unsure_share if day.reference else None,
+                      **{field: getattr(day, field) for field in ("unsure_share", "confidence_psi", "digit_psi",
+                                                                  "accuracy")}}
+            for field, value in values.items():
+                if value is not None:
+                    gauges[field].add_metric([day.model_version], value)
+        yield count
+        yield from gauges.values()
+
+
 def exposition() -> tuple[bytes, str]:
     """The text /metrics serves and its content type: this process's values, or every worker's."""
     if MULTIPROC_DIR:
@@ -147,3 +188,4 @@ def exposition() -> tuple[bytes, str]:
 
 _STORE_REGISTRY = CollectorRegistry()
 _STORE_REGISTRY.register(StoreCollector())
+_STORE_REGISTRY.register(DriftCollector())
