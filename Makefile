@@ -29,6 +29,7 @@ prepare: $(VENV)/.web cassandra
 test: $(VENV)/.dev cassandra
 	scripts/require chromium >/dev/null
 	scripts/require nginx >/dev/null
+	scripts/require promtool >/dev/null
 	scripts/require podman >/dev/null
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check

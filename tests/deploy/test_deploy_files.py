@@ -71,7 +71,7 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
     assert web["env_file"] == "${ENV_FILE:-.env}"
     assert web["entrypoint"] == exec_form("ENTRYPOINT") and web["command"] == exec_form("CMD")
     assert any(volume.endswith(":/app/var") for volume in web["volumes"])
-    assert set(compose()["volumes"]) == {"cassandra-data", "web-var"}
+    assert set(compose()["volumes"]) == {"cassandra-data", "web-var", "prometheus-data"}
 
 
 def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
