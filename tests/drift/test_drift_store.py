@@ -2,9 +2,11 @@
 outbox), moved by corrections, one series per model version, against the chosen reference."""
 
 import datetime as dt
+import io
 
 import pytest
 from cassandra.cluster import NoHostAvailable
+from django.core.management import CommandError, call_command
 
 from recognizer import drift
 from recognizer.models import DriftCounter
@@ -89,3 +91,15 @@ def test_a_recount_rebuilds_the_drift_counters_from_the_rows(cassandra, few, tmp
     recount.recount(checkpoint=tmp_path / "checkpoint")
     [after] = drift_days(since=DAY, until=DAY)
     assert after == before
+
+
+def test_manage_py_drift_prints_the_same_figures_as_a_table(cassandra, few):
+    for n in range(4):
+        store(n, 0.6 if n == 0 else 0.99, seconds=n)
+    out = io.StringIO()
+    call_command("drift", "--since", "2026-11-30", "--until", "2026-12-01", stdout=out)
+    header, row = out.getvalue().splitlines()
+    assert header.split()[:3] == ["day", "model", "version"]
+    assert row.split() == ["2026-12-01", "m1", "4", "25.0%", "0.000", "0.000", "0", "–", "stable"]
+    with pytest.raises(CommandError, match="on or before"):
+        call_command("drift", "--since", "2026-12-02", "--until", "2026-12-01")
