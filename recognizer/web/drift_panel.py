@@ -14,6 +14,7 @@ from ..drift import BINS, MODERATE, SIGNIFICANT, Day, bin_labels, shares
 from ..selectors import drift_days
 
 DAYS = 30
+PSI_CAP = 1.0  # higher PSIs are drawn at the top (their value in the point's title): the bands stay readable
 WIDTH, HEIGHT, LEFT, BOTTOM = 640, 170, 44, 20
 PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - 8, HEIGHT - BOTTOM - 8
 COLOURS = ("#205493", "#d4351c", "#00703c", "#912b88", "#f47738", "#28a197")
@@ -31,10 +32,18 @@ class Line:
     model_version: str
     colour: str
     points: list[Point]
+    gap: float  # x distance beyond which two points are not joined (a day without figures between them)
 
     @property
-    def path(self) -> str:
-        return " ".join(f"{point.x:.1f},{point.y:.1f}" for point in self.points)
+    def paths(self) -> list[str]:
+        """One polyline per run of consecutive days."""
+        runs: list[list[Point]] = []
+        for point in self.points:
+            if runs and point.x - runs[-1][-1].x <= self.gap:
+                runs[-1].append(point)
+            else:
+                runs.append([point])
+        return [" ".join(f"{point.x:.1f},{point.y:.1f}" for point in run) for run in runs]
 
 
 @dataclass(frozen=True)
@@ -77,10 +86,10 @@ def panel(days: list[Day], *, since: dt.date, until: dt.date) -> dict:
     versions = sorted({day.model_version for day in days})
     colours = {version: COLOURS[index % len(COLOURS)] for index, version in enumerate(versions)}
     chart = _charter(days, since=since, until=until, colours=colours)
-    psi_top = max([0.5, *(value * 1.1 for day in days if day.enough
-                          for value in (day.confidence_psi, day.digit_psi) if value is not None)])
+    psi_top = min(PSI_CAP, max([0.5, *(value * 1.1 for day in days if day.enough
+                                       for value in (day.confidence_psi, day.digit_psi) if value is not None)]))
     unsure_top = max([0.05, *(day.unsure_share * 1.2 for day in days if day.enough and day.unsure_share)])
-    latest = max(days, key=lambda day: (day.day, day.count), default=None)
+    latest = max(days, key=lambda day: (day.day, day.count, day.model_version), default=None)
     return {
         "charts": [
             chart("Unsure share", "drift-unsure", lambda day: day.unsure_share, unsure_top, percent=True),
@@ -121,7 +130,7 @@ def _charter(days: list[Day], *, since: dt.date, until: dt.date, colours: dict[s
                       for day in days if day.model_version == version and day.enough
                       and (amount := value(day)) is not None]
             if points:
-                lines.append(Line(version, colour, points))
+                lines.append(Line(version, colour, points, gap=PLOT_WIDTH / span * 1.5))
         shaded = [Band(y(SIGNIFICANT), y(MODERATE) - y(SIGNIFICANT), "moderate"),
                   Band(8, y(SIGNIFICANT) - 8, "significant")] if bands else []
         ticks = [(y(top * share), label(top * share)) for share in (0, 0.5, 1)]
