@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from recognizer import drift
 from recognizer.ml import fitting, install, mnist, pipeline
 from recognizer.ml.evaluation import LITERT_TOLERANCE
 from recognizer.ml.export import to_tflite
@@ -72,6 +73,9 @@ def test_the_card_describes_the_run_without_machine_paths(trained, data_dir):
     assert set(card["per_digit_accuracy"]) == {str(d) for d in range(10)}
     assert card["non_mnist"]["images"] == 1797 and 0.1 < card["non_mnist"]["accuracy_litert"] <= 1
     assert set(card["non_mnist"]["per_digit_accuracy"]) == {str(d) for d in range(10)}
+    reference = card["drift_reference"]  # its answers on the 21 held-out images, in the service's bins
+    assert reference["images"] == sum(reference["confidence"]) == sum(reference["digits"]) == 21
+    assert reference["confidence_edges"] == list(drift.CONFIDENCE_EDGES) and 0 <= reference["unsure"] <= 21
 
 
 def test_train_prints_a_line_per_epoch_and_one_summary_without_converter_noise(trained):
@@ -135,6 +139,7 @@ def test_load_installs_an_existing_model(trained, data_dir, tmp_path):
                  stdout=io.StringIO())
     card = json.loads((tmp_path / "card.json").read_text())
     assert card["source"] == "manage.py train --load model.keras"
+    assert card["drift_reference"]["images"] == 43  # 1/12 of the 512 training images, held out
     assert card["files"]["model.tflite"] == json.loads((folder / "card.json").read_text())["files"]["model.tflite"]
     assert not (tmp_path / "training_curves.png").exists()  # no training run, no curves
 
