@@ -83,7 +83,7 @@ class Server:
             session = nodes.session()
             for table in ("predictions_by_bucket", "original_chunks", "ids_by_filter", "months_by_scope",
                           "buckets_by_month", "prediction_counter", "idempotency_keys", "counted_predictions",
-                          "stats_recount", "stats_recount_held"):
+                          "stats_recount", "stats_recount_held", "drift_by_day", "drift_days_by_version"):
                 session.execute(f"TRUNCATE {KEYSPACE}.{table}")
             session.cluster.shutdown()
         self.log = (tmp / "gunicorn.log").open("wb")
