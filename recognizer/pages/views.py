@@ -25,7 +25,7 @@ def home(request):
 
 @require_GET
 def healthz(request):
-    """Public: the status and the outbox depth; staff also see Cassandra's details (README, Operations)."""
+    """Public: the status and the outbox depth; staff also see Cassandra's details (README, "Operations")."""
     health = service_status()
     answer = {"status": health["status"], "outbox": health["outbox"]}
     if can_change(request.user):

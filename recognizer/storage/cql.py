@@ -101,7 +101,7 @@ def run_batch(statements: Sequence[BoundStatement], *, logged: bool = False) -> 
     partly applied; the app's batches are idempotent and are repeated until they succeed (outbox,
     retries), and readers skip what is not there yet. LOGGED: Cassandra's batchlog applies all or
     none, at the price of a batchlog write to two other nodes, which a dead node that gossip has not
-    yet marked down stalls for the whole write timeout (tests/faults, README "Data layout").
+    yet marked down stalls for the whole write timeout (tests/faults, docs/data-layout.md).
     """
     batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
     for statement in statements:

@@ -47,7 +47,7 @@ class Stack:
         self.env_file.write_text("\n".join([
             "DJANGO_SETTINGS_MODULE=numberfigure.settings.production",
             f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
-            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,web",  # web: as a scraper of web:8000 asks (README)
+            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,web",  # web: as a scraper of web:8000 asks (docs/operations.md)
             "DJANGO_SECURE_SSL_REDIRECT=false",
             "CASSANDRA_USERNAME=numberfigure",
             *(f"{name}={value}" for name, value in self.secrets.items()),
