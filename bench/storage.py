@@ -1,7 +1,7 @@
 """The storage layout at its design rate: partition sizes, write spread, history cost, write cost.
 
 In a keyspace of its own (``bench_storage``, dropped at the end) this writes predictions with
-synthetic timestamps, as the write path stores them (one logged batch each, ``storage.writes``):
+synthetic timestamps, as the write path stores them (one UNLOGGED batch each, ``storage.writes``):
 
 1. write cost: the same predictions stored as one UNLOGGED batch each (as served), one LOGGED
    batch, concurrent idempotent statements, and in the first (day-partitioned) layout as it was

@@ -1,6 +1,6 @@
 """Actions on stored predictions: recognise and store, store, correct, delete.
 
-A new prediction is written as one unlogged batch (``storage.writes``): the row, its filter-index
+A new prediction is written as one batch (``storage.writes``): the row, its filter-index
 entries and the list entries readers walk. A correction or a delete is a lightweight transaction
 on the row's version carrying the change's own id, then the follow-up writes of its winner. Each
 adds its change to the stats totals, which are written about once a second (``storage.stats``);

@@ -103,11 +103,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Operations (issue 7): request id + one JSON log line, and Prometheus metrics, around everything.
+    # Operations: request id + one JSON log line, and Prometheus metrics, around everything.
     "numberfigure.observability.RequestLogMiddleware",
     "numberfigure.observability.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Static files from STATIC_ROOT (collectstatic), served by the app itself (issue 7).
+    # Static files from STATIC_ROOT (collectstatic), served by the app itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -229,7 +229,7 @@ NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS = env.float("MAX_CLOCK_SKEW_SECONDS", defaul
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
-# Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = nobody.
+# Operations: who may read /metrics, comma-separated addresses or networks; empty = nobody.
 NUMBERFIGURE_METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
 # Uploaded files stay in memory, within MAX_UPLOAD_MB each and MAX_FILES_PER_REQUEST of them; the

@@ -1,12 +1,8 @@
 """The statements that store, correct and delete a prediction in the layout of ``models``.
 
-A new prediction is one UNLOGGED batch: its row, its filter-index entries, the list entries a
-reader needs to find them, and (when small) its original. ``bench/storage.py`` measured it against
-a LOGGED batch and against the same statements sent concurrently (``execute_concurrent``): it is
-the cheapest, and unlike the logged batch it is not stalled for the write timeout by a dead node
-that gossip has not yet marked down (tests/faults). A failed batch may be partly applied; it is
-then repeated until it succeeds (outbox, client retries), and readers skip an index entry whose
-row is not there yet.
+A new prediction is one UNLOGGED batch (``cql.run_batch``; why not LOGGED: docs/data-layout.md):
+its row, its filter-index entries, the list entries a reader needs to find them, and (when small)
+its original.
 Every statement of a creation is written at the id's own timestamp (``ids.write_time``), so
 repeating it (driver retry, client retry, copy) changes nothing, and later corrections win.
 

@@ -1,4 +1,4 @@
-"""No single input takes a worker over 2 s of CPU or 300 MB of memory (issue 14's acceptance).
+"""No single input takes a worker over 2 s of CPU or 300 MB of memory.
 
 Each hostile image is recognised in a process forked from a worker-like one (budget.py), which reports
 its CPU time and peak RSS; `pytest -s` prints the table.

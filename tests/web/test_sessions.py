@@ -1,5 +1,4 @@
-"""Logins end after the idle timeout and the absolute lifetime; passwords are at least 12 characters
-(issue 33, finding 5)."""
+"""Logins end after the idle timeout and the absolute lifetime; passwords are at least 12 characters."""
 
 import time
 
