@@ -12,7 +12,7 @@ from PIL import Image
 
 from .ml.mnist import write_idx
 from .selectors import Filters, StoredPrediction, prediction_iter
-from .web.display import utc_timestamp
+from .storage.records import utc_timestamp
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
 COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",

@@ -14,6 +14,7 @@ import threading
 import time
 
 from django.conf import settings
+from prometheus_client.core import GaugeMetricFamily
 
 from .selectors import outbox_depth, store_probe
 from .services import outbox_replay_start
@@ -57,3 +58,28 @@ def forget() -> None:
     global _last
     with _lock:
         _last = None
+
+
+class StoreCollector:
+    """The outbox's depth and oldest age, read from its folder when scraped (shared by all workers),
+    and this server's clock against Cassandra's."""
+
+    def collect(self):
+        skew = service_status()["cassandra"].get("clock_skew_seconds")
+        if skew is not None:
+            yield GaugeMetricFamily("numberfigure_cassandra_clock_skew_seconds",
+                                    "How far Cassandra's clock is ahead of this server's (negative: behind).",
+                                    value=skew)
+
+        depth = outbox_depth()
+        yield GaugeMetricFamily("numberfigure_outbox_predictions",
+                                "Predictions waiting in the local outbox for Cassandra.", value=depth.items)
+        yield GaugeMetricFamily("numberfigure_outbox_oldest_age_seconds",
+                                "How long the oldest prediction in the outbox has waited (0 when empty).",
+                                value=depth.oldest_age_seconds or 0.0)
+        yield GaugeMetricFamily("numberfigure_outbox_dead_files",
+                                "Outbox files that could not be replayed, set aside in dead/ for an operator.",
+                                value=depth.dead)
+
+
+STORE_COLLECTOR = StoreCollector()

@@ -27,7 +27,6 @@ from prometheus_client import (  # noqa: E402 - the folder must exist before the
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 disable_created_metrics()  # no *_created series: they double the output and multiprocess mode has none
 
@@ -110,29 +109,13 @@ def cassandra_write():
     observe_write(time.perf_counter() - started)
 
 
-class StoreCollector:
-    """The outbox's depth and oldest age, read from its folder when scraped (shared by all workers),
-    and this server's clock against Cassandra's."""
-
-    def collect(self):
-        from .health import service_status  # both import this module, through storage
-        from .selectors import outbox_depth
-
-        skew = service_status()["cassandra"].get("clock_skew_seconds")
-        if skew is not None:
-            yield GaugeMetricFamily("numberfigure_cassandra_clock_skew_seconds",
-                                    "How far Cassandra's clock is ahead of this server's (negative: behind).",
-                                    value=skew)
-
-        depth = outbox_depth()
-        yield GaugeMetricFamily("numberfigure_outbox_predictions",
-                                "Predictions waiting in the local outbox for Cassandra.", value=depth.items)
-        yield GaugeMetricFamily("numberfigure_outbox_oldest_age_seconds",
-                                "How long the oldest prediction in the outbox has waited (0 when empty).",
-                                value=depth.oldest_age_seconds or 0.0)
-        yield GaugeMetricFamily("numberfigure_outbox_dead_files",
-                                "Outbox files that could not be replayed, set aside in dead/ for an operator.",
-                                value=depth.dead)
+def register_store_collector(collector) -> None:
+    """Add the store's gauges (outbox, clock skew; ``health.StoreCollector``), read when scraped.
+    The app registers them at start (``apps.RecognizerConfig.ready``), so that this module, which the
+    storage code feeds, imports nothing of it."""
+    if collector not in _store_collectors:  # ready() may run again (tests), the gauges only once
+        _store_collectors.add(collector)
+        _STORE_REGISTRY.register(collector)
 
 
 def exposition() -> tuple[bytes, str]:
@@ -146,4 +129,4 @@ def exposition() -> tuple[bytes, str]:
 
 
 _STORE_REGISTRY = CollectorRegistry()
-_STORE_REGISTRY.register(StoreCollector())
+_store_collectors: set = set()

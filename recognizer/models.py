@@ -32,7 +32,7 @@ def keyed_by(column: str) -> type:
 
 class PredictionColumns(DjangoCassandraModel):
     """A prediction's own columns: what was asked, what the model answered, and any correction
-    (shared with the first layout's table, ``storage.copy``)."""
+    (shared with the first layout's table, ``first_layout.tables``)."""
 
     __abstract__ = True
 

@@ -21,6 +21,7 @@ import uuid
 
 from cassandra.query import BoundStatement
 
+from ..first_layout.tables import legacy_removals
 from ..models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction
 from . import cql, ids
 from .keys import ALL, keys_of, possible_keys
@@ -196,10 +197,8 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
     """What the winner of a delete removes next: the row, its original, every index entry it could
-    have and its row in the first layout (``storage.copy``). List entries stay: a reader skips an
-    emptied partition at the cost of one small read."""
-    from .copy import legacy_removals  # copy writes through this module
-
+    have and its row in the first layout (``first_layout.tables``). List entries stay: a reader skips
+    an emptied partition at the cost of one small read."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),

@@ -9,9 +9,9 @@ from cassandra.cqlengine.management import drop_table, sync_table
 from cassandra.util import uuid_from_time
 from django.core.management import call_command
 
+from recognizer.first_layout.tables import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
 from recognizer.services import prediction_delete
-from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction
 
 START = dt.datetime(2025, 12, 30, 22, 0, tzinfo=dt.UTC).timestamp()
 
