@@ -291,14 +291,14 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "recognizer.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "recognizer.web.problems.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["recognizer.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+    "DEFAULT_PARSER_CLASSES": ["recognizer.web.uploads.JSONParser", "rest_framework.parsers.FormParser",
                                "rest_framework.parsers.MultiPartParser"],
     # No BasicAuthentication: it would let anyone try passwords at the cost of a full hash per try.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
                                        "recognizer.tokens.authentication.ApiTokenAuthentication"],
-    "DEFAULT_THROTTLE_CLASSES": ["recognizer.api.throttles.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["recognizer.web.rates.ClientRateThrottle"],
 }
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; each has a name and expires.
 NUMBERFIGURE_API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)

@@ -8,7 +8,7 @@ one touches five places:
 2. a field of ``selectors.Filters``, passed on by ``Filters.key``;
 3. its name in ``storage/keys.FILTERS`` and a keyword of ``filter_key`` and ``filter_keys``;
 4. ``storage/keys.keys_of`` and ``possible_keys`` reading it from a row (what ``storage/writes``,
-   ``storage/history`` and ``storage/repair`` list and check a prediction under);
+   ``storage/paging`` and ``storage/repair`` list and check a prediction under);
 5. a backfill: rows stored before it are in no index of it until ``manage.py repair_indexes``
    writes every row's entries again (then ``recount_stats`` if a stat counts it).
 

@@ -1,4 +1,5 @@
-"""Per-client request rates (``RATE_LIMIT_PREDICT``, ``_PREVIEW``, ``_API``) for pages and API alike.
+"""Per-client request rates (``RATE_LIMIT_PREDICT``, ``_PREVIEW``, ``_API``) for pages and API alike:
+pages call ``check``; DRF asks ``ClientRateThrottle`` before every API view.
 
 Counted by django-ratelimit in Django's ``default`` cache, which every worker shares (``CACHE_URL``:
 Redis in the compose file; by default files under ``DJANGO_VAR_DIR``). A client is its address
@@ -11,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django_ratelimit.core import _split_rate, is_ratelimited
+from rest_framework.throttling import BaseThrottle
 
 from ..errors import RateLimited
 
@@ -35,3 +37,12 @@ def check(request, scope: str) -> None:
         per = UNITS.get(seconds, f"{seconds} seconds")
         raise RateLimited(f"Too many requests from your address: at most {count} per {per}. "
                           "Please wait a moment and try again.")
+
+
+class ClientRateThrottle(BaseThrottle):
+    """The API's rates (``DEFAULT_THROTTLE_CLASSES``), counted by ``check`` as for the pages. A view's
+    ``throttle_scope`` names its rate (default ``api``)."""
+
+    def allow_request(self, request, view) -> bool:
+        check(request, getattr(view, "throttle_scope", "api"))  # raises RateLimited (429) when over
+        return True
