@@ -34,7 +34,7 @@ test: $(VENV)/.dev cassandra
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
 	$(VENV)/bin/pytest
 
-# The fault tests alone: outages, node kills and pauses, worker kills, races (docs/reliability.md, "Fault tests").
+# The fault tests alone: outages, node kills and pauses, worker kills (docs/reliability.md, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
 

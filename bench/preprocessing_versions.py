@@ -8,7 +8,7 @@ the mean absolute pixel difference (pixels in [0, 1]), refusals that differ, and
 accuracy with either version's inputs. The sets:
 
     UCI       1,797 digits of 43 writers (recognizer.ml.handwriting), 160 px grey PNGs
-    browser   the 50 digits of tests/browser/strokes.json, painted as the draw page's canvas
+    browser   the 50 digits of tests/ml/strokes.json, painted as the draw page's canvas
     random    600 random scribbles on that canvas (bench/canvases.py, seeded): no labels
     photos    every picture in tests/preprocessing/images (its label: the first digit of its name)
 

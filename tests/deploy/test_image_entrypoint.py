@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from helpers import free_port
 from prometheus_client.parser import text_string_to_metric_families
-from servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEYSPACE = "test_numberfigure_deploy"
@@ -172,6 +172,7 @@ def server(web_venv, model_dir, tmp_path_factory):
         drop_keyspace()
 
 
+@pytest.mark.slow  # builds the image's venv
 def test_web_venv_has_no_tensorflow(web_venv):
     for module in ("tensorflow", "keras"):
         probe = f"import importlib.util as u; print(u.find_spec('{module}'))"

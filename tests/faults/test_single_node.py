@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_harness import STATE, counted_total, fault, lost, report, row_count, run_load, wait_for
+from helpers.faults import STATE, counted_total, fault, lost, report, row_count, run_load, wait_for
 
 
 def outbox_empty(server) -> bool:
