@@ -11,12 +11,13 @@ limit still holds, and a rate check is no reason to refuse a recognition.
 import logging
 
 from django.conf import settings
-from django_ratelimit.core import _split_rate, is_ratelimited
+from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from ..errors import RateLimited
 
 UNITS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 logger = logging.getLogger(__name__)
 
 
@@ -27,16 +28,24 @@ def check(request, scope: str) -> None:
         return
     django_request = getattr(request, "_request", request)  # DRF's request wraps Django's
     try:
-        limited = is_ratelimited(django_request, group=f"numberfigure.{scope}", key="ip", rate=rate, increment=True)
+        usage = get_usage(django_request, group=f"numberfigure.{scope}", key="ip", rate=rate, increment=True)
     except Exception as error:  # noqa: BLE001 - any cache failure (Redis unreachable, its name not resolving)
         logger.warning("Rate limit %s not checked, the cache is unreachable: %s: %s", scope, type(error).__name__,
                        error)
         return
-    if limited:
-        count, seconds = _split_rate(rate)
-        per = UNITS.get(seconds, f"{seconds} seconds")
-        raise RateLimited(f"Too many requests from your address: at most {count} per {per}. "
+    if usage is not None and usage["should_limit"]:
+        raise RateLimited(f"Too many requests from your address: at most {usage['limit']} per {_window(rate)}. "
                           "Please wait a moment and try again.")
+
+
+def _window(rate: str) -> str:
+    """A rate's window in words: ``60/m`` -> "minute", ``10/5m`` -> "300 seconds" (django-ratelimit's
+    rate syntax; it keeps its own parser private, and ``get_usage`` gives the count, not the window)."""
+    window = rate.partition("/")[2]
+    multiple = window.rstrip("smhdSMHD")
+    unit = window[len(multiple):].lower() or "s"
+    seconds = int(multiple or 1) * SECONDS[unit]
+    return UNITS.get(seconds, f"{seconds} seconds")
 
 
 class ClientRateThrottle(BaseThrottle):
