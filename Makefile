@@ -35,12 +35,12 @@ test: $(VENV)/.dev cassandra
 	DJANGO_SETTINGS_MODULE=numberfigure.settings.test $(MANAGE) check
 	$(VENV)/bin/pytest
 
-# The fault tests alone: outages, node kills and pauses, worker kills, races (README, "Fault tests").
+# The fault tests alone: outages, node kills and pauses, worker kills (docs/reliability.md, "Fault tests").
 test-faults: $(VENV)/.dev cassandra
 	$(VENV)/bin/pytest tests/faults
 
 # docker-compose.yml run for real with podman: every image built (stand-ins for the official ones, cached
-# in podman's store), the stack started and used through nginx, containers restarted (README "Deploy").
+# in podman's store), the stack started and used through nginx, containers restarted (docs/deploy.md).
 compose-test: $(VENV)/.dev
 	scripts/require podman >/dev/null
 	$(VENV)/bin/pytest tests/deploy/test_compose.py

@@ -1,6 +1,6 @@
 """gunicorn settings of the image and of any plain deployment: `gunicorn -c gunicorn.conf.py numberfigure.wsgi`.
 
-Every knob comes from the environment; see the README's configuration table.
+Every knob comes from the environment; see docs/configuration.md.
 """
 
 import glob

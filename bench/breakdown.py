@@ -9,7 +9,7 @@ counts as storing). Each sample is put in the first of these, walking from the r
     preprocess  to_mnist (to MNIST's 28×28 shape), to_png (the stored input), the stored original
     forward     the model (LiteRT)
     store       services.prediction_store (statements, the Cassandra round trip, stats)
-    rate limit  the per-client rate check (web.throttle)
+    rate limit  the per-client rate check (web.rates)
     framework   the rest of the request: gunicorn, Django, DRF, JSON, logging, metrics
 
     .venv/bin/python bench/breakdown.py [--endpoint predict|preview] [--seconds 20]
@@ -38,7 +38,7 @@ import canvases
 STEPS = ("decode", "to_mnist", "to_png", "whole")
 
 CATEGORIES = (  # (name, frames that put a sample in it), matched from the request inwards
-    ("rate limit", ("check (recognizer/web/throttle.py",)),
+    ("rate limit", ("check (recognizer/web/rates.py",)),
     ("store", ("prediction_store (recognizer/services.py",)),
     ("decode", ("open_image (recognizer/preprocessing.py", "load_image (recognizer/preprocessing.py")),
     ("preprocess", ("to_mnist (recognizer/preprocessing.py", "to_png (recognizer/preprocessing.py",

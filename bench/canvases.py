@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
-STROKES = ROOT / "tests/browser/strokes.json"
+STROKES = ROOT / "tests/ml/strokes.json"
 SIZE = 280  # draw.js's SIZE
 BRUSH = (6, 40)  # the draw page's brush range (templates/recognizer/draw.html)
 SUPERSAMPLE = 4
@@ -37,7 +37,7 @@ def canvas_png(strokes: list[Stroke], width: float) -> bytes:
 
 
 def browser_canvases() -> list[tuple[int, bytes]]:
-    """(label, PNG) of every digit in tests/browser/strokes.json (traced from MNIST test digits)."""
+    """(label, PNG) of every digit in tests/ml/strokes.json (traced from MNIST test digits)."""
     digits = json.loads(STROKES.read_text())["digits"]
     return [(digit["label"], canvas_png(digit["strokes"], digit["width"])) for digit in digits]
 

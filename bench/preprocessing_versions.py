@@ -1,6 +1,6 @@
 """Does the current preprocessing read the same digits as an earlier one? Inputs changed, by how much, accuracy.
 
-The earlier version is read from git (``--old``, default 6559ae4: before issue 30's speed-up) into a
+The earlier version is read from git (``--old``, default 6559ae4: before the speed-up of 2026-12-07) into a
 module of its own at run time, so the app keeps no second copy. Both read each upload through the
 upload path (``decode_image``, ``to_mnist``); per set this prints how many 28×28 inputs differ at all,
 how many differ by more than half a grey level (so their stored 8-bit PNG differs), the largest and
@@ -8,7 +8,7 @@ the mean absolute pixel difference (pixels in [0, 1]), refusals that differ, and
 accuracy with either version's inputs. The sets:
 
     UCI       1,797 digits of 43 writers (recognizer.ml.handwriting), 160 px grey PNGs
-    browser   the 50 digits of tests/browser/strokes.json, painted as the draw page's canvas
+    browser   the 50 digits of tests/ml/strokes.json, painted as the draw page's canvas
     random    600 random scribbles on that canvas (bench/canvases.py, seeded): no labels
     photos    every picture in tests/preprocessing/images (its label: the first digit of its name)
 

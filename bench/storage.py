@@ -1,7 +1,7 @@
 """The storage layout at its design rate: partition sizes, write spread, history cost, write cost.
 
 In a keyspace of its own (``bench_storage``, dropped at the end) this writes predictions with
-synthetic timestamps, as the write path stores them (one logged batch each, ``storage.writes``):
+synthetic timestamps, as the write path stores them (one UNLOGGED batch each, ``storage.writes``):
 
 1. write cost: the same predictions stored as one UNLOGGED batch each (as served), one LOGGED
    batch, concurrent idempotent statements, and in the first (day-partitioned) layout as it was
@@ -48,10 +48,11 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
+from recognizer.first_layout import old_writes  # noqa: E402
+from recognizer.first_layout.tables import LEGACY_TABLES, LegacyDay, LegacyPrediction  # noqa: E402
 from recognizer.models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction  # noqa: E402
 from recognizer.selectors import Filters, prediction_list  # noqa: E402
 from recognizer.storage import cql, ids, writes  # noqa: E402
-from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction  # noqa: E402
 from recognizer.storage.keys import ALL, keys_of  # noqa: E402
 from recognizer.storage.records import StoredPrediction  # noqa: E402
 
@@ -104,23 +105,7 @@ _old_days: set = set()
 
 
 def old_layout_batches(made: list[StoredPrediction]) -> list:
-    """What the first layout's write path sent: row, image, 7 index rows, new day entries."""
-    index = f"INSERT INTO {KEYSPACE}.prediction_index (key, bucket, id) VALUES (?, ?, ?)"
-    batches = []
-    for row in made:
-        day = row.bucket.date()
-        values = {name: getattr(row, name) for name in LegacyPrediction._columns if name != "bucket"}
-        values = {"bucket": day, **{name: value for name, value in values.items() if value is not None}}
-        batch = BatchStatement(batch_type=BatchType.LOGGED)
-        batch.add(cql.insert(LegacyPrediction, values))
-        batch.add(cql.insert(LegacyImage, {"id": row.id, "content_type": "image/png", "data": ORIGINAL}))
-        for key in keys_of(row):
-            batch.add(cql.bind(index, [key, day, row.id]))
-        for scope in (keys_of(row) | {ALL}) - {s for s, d in _old_days if d == day}:
-            batch.add(cql.insert(LegacyDay, {"scope": scope, "day": day}))
-            _old_days.add((scope, day))
-        batches.append([batch])
-    return batches
+    return [[old_writes.batch(row, ORIGINAL, days_written=_old_days)] for row in made]
 
 
 def send(groups: list[list]) -> float:

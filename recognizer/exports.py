@@ -12,7 +12,7 @@ from PIL import Image
 
 from .ml.mnist import write_idx
 from .selectors import Filters, StoredPrediction, prediction_iter
-from .web.display import utc_timestamp
+from .storage.records import utc_timestamp
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
 COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",
@@ -55,7 +55,9 @@ def csv_lines(predictions: Iterable[StoredPrediction], *, with_corrector: bool =
 
 def _not_a_formula(value):
     """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice);
-    every text cell, since any may hold a client's words (a file name, a model version, a user name)."""
+    every text cell, since any may hold a client's words (a file name, a model version, a user name).
+    Not defusedcsv: it also rewrites every ``|`` in such a cell (the cell no longer says what was
+    stored) and lets a leading tab or carriage return through (docs/decisions/csv-formula-escaping.md)."""
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 

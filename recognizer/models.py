@@ -10,7 +10,7 @@ The history is read newest first, a page at a time: ``months_by_scope`` lists th
 predictions for a view (``all`` or one filter key), ``buckets_by_month`` the buckets of each such
 month (at most 4,464) and the shards that hold rows in each, so a page reads only partitions that
 hold rows (never an OFFSET, COUNT or ``ALLOW FILTERING``) and merges the shards' slices by id
-(``storage.history``).
+(``storage.paging``).
 Filtered views (digit, corrected label, source and their combinations) read ``ids_by_filter``,
 laid out like the rows, then fetch the rows by id. Originals are split into chunks of at most
 512 KiB (``original_chunks``) so that no cell grows past Cassandra's advised 1 MB.
@@ -32,7 +32,7 @@ def keyed_by(column: str) -> type:
 
 class PredictionColumns(DjangoCassandraModel):
     """A prediction's own columns: what was asked, what the model answered, and any correction
-    (shared with the first layout's table, ``storage.copy``)."""
+    (shared with the first layout's table, ``first_layout.tables``)."""
 
     __abstract__ = True
 
@@ -174,7 +174,7 @@ class RecountHeldId(DjangoCassandraModel):
 
 
 class IdempotencyRecord(DjangoCassandraModel):
-    """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.idempotency``)."""
+    """The answer given to a ``POST /api/predict`` with an ``Idempotency-Key`` (``storage.claims``)."""
 
     __table_name__ = "idempotency_keys"
     Meta = keyed_by("key")

@@ -147,7 +147,10 @@ def load_image(img: Image.Image) -> Image.Image:
         raise CorruptImage(CORRUPT) from None
 
 
-# EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose does).
+# EXIF orientation -> the turn that makes the picture upright, as ImageOps.exif_transpose does. Not that
+# function: it reads the tag from the image it turns, and here the tag is read from the file before a big
+# image is reduced (reducing drops a TIFF's tags) and the turn is made after (never a 40 MP transpose);
+# docs/decisions/exif-orientation.md.
 _ORIENTATIONS = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,

@@ -49,11 +49,6 @@ def digit_of(probabilities: Sequence[float]) -> int:
     return int(np.argmax(probabilities))
 
 
-def is_unsure(confidence: float) -> bool:
-    """Whether an answer is too doubtful to show without a warning (``UNSURE_BELOW``)."""
-    return confidence < settings.NUMBERFIGURE_UNSURE_BELOW
-
-
 @contextmanager
 def _about(upload: ImageUpload) -> Iterator[None]:
     """Refusals name the file they are about, when it has a name."""

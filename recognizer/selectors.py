@@ -17,7 +17,7 @@ from django.db import connections
 from .drift import Day
 from .ml.runtime import CARD_FILE
 from .models import MonthEntry, OriginalChunk, Prediction, StatCounter
-from .storage import cql, drift, history, ids, outbox, stats
+from .storage import cql, drift, ids, outbox, paging, stats
 from .storage.keys import ALL, LABELLED, filter_key
 from .storage.records import StoredPrediction, from_rows
 from .storage.stats import CONFIDENCE_SCALE, Stat
@@ -33,7 +33,7 @@ def prediction_get(*, prediction_id: uuid.UUID) -> StoredPrediction | None:
     bucket, shard = ids.partition_of(prediction_id)
     statement = cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [bucket, shard, prediction_id])
     rows = from_rows(cql.run(statement))
-    return rows[0] if rows and history.shows(rows[0], ALL) else None
+    return rows[0] if rows and paging.shows(rows[0], ALL) else None
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ def prediction_list(
     """Up to ``limit`` predictions, newest first: the newest ones older than ``before``, or the
     oldest ones newer than ``after`` (for "newer" links), matching ``filters``."""
     newer = after is not None
-    view = history.View(scope=filters.key, newer=newer, date_from=filters.date_from, date_to=filters.date_to)
-    rows = history.page(view, cursor=after if newer else before, limit=limit)
+    view = paging.View(scope=filters.key, newer=newer, date_from=filters.date_from, date_to=filters.date_to)
+    rows = paging.page(view, cursor=after if newer else before, limit=limit)
     return rows[::-1] if newer else rows
 
 

@@ -1,6 +1,6 @@
 """Actions on stored predictions: recognise and store, store, correct, delete.
 
-A new prediction is written as one unlogged batch (``storage.writes``): the row, its filter-index
+A new prediction is written as one batch (``storage.writes``): the row, its filter-index
 entries and the list entries readers walk. A correction or a delete is a lightweight transaction
 on the row's version carrying the change's own id, then the follow-up writes of its winner. Each
 adds its change to the stats totals, which are written about once a second (``storage.stats``);
@@ -22,9 +22,9 @@ from . import metrics
 from .errors import PredictionChanged, PredictionNotFound
 from .models import Prediction
 from .recognition import ImageUpload, digit_of, recognize
-from .storage import cql, idempotency, ids, outbox, stats, writes
+from .storage import claims, cql, ids, outbox, stats, writes
+from .storage.claims import Answer, Claim
 from .storage.cql import UNAVAILABLE
-from .storage.idempotency import Answer, Claim
 from .storage.records import StoredPrediction, from_rows
 
 CHANGE_ATTEMPTS = 5  # a correction or delete that loses this many races in a row gives up (409)
@@ -101,21 +101,21 @@ def outbox_replay_start() -> None:
 def request_claim(*, client: str, key: str, uploads: Sequence[ImageUpload], source: str
                   ) -> Claim | Answer:
     """Hold ``client``'s ``Idempotency-Key`` for a request to recognise and store ``uploads``, or the
-    answer already given to it (``storage.idempotency``)."""
-    fingerprint = idempotency.digest(source, *(part for upload in uploads
+    answer already given to it (``storage.claims``)."""
+    fingerprint = claims.digest(source, *(part for upload in uploads
                                                for part in (upload.filename or "", upload.data)))
-    return idempotency.claim(client=client, key=key, fingerprint=fingerprint,
+    return claims.claim(client=client, key=key, fingerprint=fingerprint,
                              new_ids=lambda: new_prediction_ids(len(uploads)))
 
 
 def request_remember(*, claim: Claim, status: int, body: str) -> None:
     """Keep the answer to a claimed request for 24 h, to give to its retries."""
-    idempotency.remember(claim, Answer(status, body))
+    claims.remember(claim, Answer(status, body))
 
 
 def request_release(*, claim: Claim) -> None:
     """Let the next attempt of a claimed request that failed take the key over at once."""
-    idempotency.release(claim)
+    claims.release(claim)
 
 
 def new_prediction_ids(count: int) -> list[uuid.UUID]:

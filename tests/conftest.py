@@ -1,12 +1,23 @@
-"""Fixtures shared by the suite: the real Cassandra node, in an isolated test keyspace."""
+"""Every fixture the suite shares: the real Cassandra node in an isolated test keyspace, MNIST digits,
+hostile images, a real Chromium. Plain helpers and factories are in ``tests/helpers``.
+
+Tests are sorted by feature (api, history, pages, web, storage, ml, preprocessing, security, deploy,
+faults); what a test needs is said by markers (``cassandra``, ``browser``, ``deploy``, ``long_fault``),
+so ``pytest -m "not cassandra"`` runs the tests that need no node (docs/testing.md).
+"""
 
 import io
+import os
 from collections import Counter, defaultdict
 from contextlib import contextmanager
+from pathlib import Path
 
+import helpers
 import pytest
 from cassandra import WriteTimeout, WriteType
 from django.db import connections
+from helpers import images as hostile_images
+from helpers.browser import DrawPage
 from PIL import Image
 
 from recognizer.ml import mnist
@@ -157,11 +168,111 @@ def digit_png(mnist_test):
     return make
 
 
+@pytest.fixture(scope="session")
+def images():
+    """The hostile image makers (``helpers.images``)."""
+    return hostile_images
+
+
+@pytest.fixture(scope="session")
+def seven(digit_png):
+    """A good drawing: MNIST test image 0 (a 7) as a 280 px PNG, dark ink on white."""
+    png, label = digit_png(0)
+    assert label == 7
+    return png
+
+
+@pytest.fixture
+def stored_rows(cassandra_keyspace):
+    """``stored_rows()``: predictions and originals stored right now (a refused request adds none)."""
+
+    def count() -> tuple[int, int]:
+        return tuple(helpers.stored_rows(cassandra_keyspace, table) for table in ("predictions_by_bucket",
+                                                                                  "original_chunks"))
+
+    return count
+
+
+# --- a real Chromium (Debian's, never Playwright's download), for tests marked ``browser`` ------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real Chromium (Debian's, never Playwright's download) driven through Playwright's sync API."""
+    # Playwright's sync API runs an event loop in the test thread; Django then refuses its database calls
+    # there (flushing the test database, reading Cassandra back) unless told that this is deliberate.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test does)")
+    from playwright.sync_api import sync_playwright  # only where a browser test runs
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh browser contexts: ``new_page(has_touch=True, ...)``; closed after the test."""
+    contexts, errors = [], []
+
+    def open_page(**options):
+        context = browser.new_context(**{"viewport": {"width": 1000, "height": 800}, **options})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(error))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, name)`` saves a full-page test-artifacts/<name>.png (gitignored)."""
+    def save(page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+    return save
+
+
+@pytest.fixture
+def open_draw(new_page, live_server):
+    """Open the draw page in a new context: ``open_draw(has_touch=True)``."""
+    def open_page(**options) -> DrawPage:
+        page = new_page(**options)
+        page.goto(f"{live_server.url}/draw")
+        return DrawPage(page)
+    return open_page
+
+
+@pytest.fixture
+def draw_page(open_draw) -> DrawPage:
+    return open_draw()
+
+
 def pytest_collection_modifyitems(items):
     """Every test that needs the Cassandra node carries the ``cassandra`` marker, so that
     ``pytest -m "not cassandra"`` runs the fast tests alone. A test needs the node when it uses the
-    test keyspace (``cassandra_keyspace``, directly or through ``cassandra``); the few that reach
-    the node another way (a gunicorn subprocess) are marked by hand."""
+    test keyspace (``cassandra_keyspace``, directly or through ``cassandra``) or is a fault test
+    (nodes of its own); the few that reach the node another way (a gunicorn subprocess) are marked
+    by hand."""
+    faults = Path(__file__).parent / "faults"
     for item in items:
-        if "cassandra_keyspace" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.cassandra)
+        if "cassandra_keyspace" in getattr(item, "fixturenames", ()) or faults in Path(item.path).parents:
+            item.add_marker(pytest.mark.cassandra)  # tests/faults start nodes of their own

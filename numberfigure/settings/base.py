@@ -51,7 +51,7 @@ CASSANDRA_SERIAL_CONSISTENCY = ConsistencyLevel.SERIAL if len(_DATACENTERS) > 1 
 
 
 def cassandra_driver_policies() -> dict:
-    """How the driver behaves when nodes fail (README, "Nothing accepted is lost"): requests go to a
+    """How the driver behaves when nodes fail (docs/reliability.md): requests go to a
     replica of their partition in the local datacenter; an idempotent one still unanswered after
     CASSANDRA_SPECULATIVE_DELAY is sent to a second replica too (so a paused node does not stall
     it); a lost node is retried after 0.5 s, doubling up to 10 s; idle connections are probed
@@ -103,11 +103,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Operations (issue 7): request id + one JSON log line, and Prometheus metrics, around everything.
+    # Operations: request id + one JSON log line, and Prometheus metrics, around everything.
     "numberfigure.observability.RequestLogMiddleware",
     "numberfigure.observability.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Static files from STATIC_ROOT (collectstatic), served by the app itself (issue 7).
+    # Static files from STATIC_ROOT (collectstatic), served by the app itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,13 +218,13 @@ NUMBERFIGURE_MAX_PIXELS = int(env.float("MAX_IMAGE_MEGAPIXELS", default=40) * 1_
 NUMBERFIGURE_MAX_FILES = env.int("MAX_FILES_PER_REQUEST", default=20)
 # Pixels one request may decode in all (its images' headers are read first): bounds a request's time.
 NUMBERFIGURE_MAX_REQUEST_PIXELS = int(env.float("MAX_REQUEST_MEGAPIXELS", default=100) * 1_000_000)
-# Predictions kept locally while Cassandra cannot take them (README, "Nothing accepted is lost").
+# Predictions kept locally while Cassandra cannot take them (docs/reliability.md).
 NUMBERFIGURE_OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
 NUMBERFIGURE_OUTBOX_MAX_ITEMS = env.int("OUTBOX_MAX_ITEMS", default=10_000)
 NUMBERFIGURE_OUTBOX_MAX_BYTES = int(env.float("OUTBOX_MAX_MB", default=256) * 1024 * 1024)
-# Partitions per 10-minute bucket that new predictions are spread over (1-256; README "Data layout").
+# Partitions per 10-minute bucket that new predictions are spread over (1-256; docs/data-layout.md).
 NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
-# /healthz says "degraded" when this server's clock and Cassandra's differ by more (README, "Nothing accepted is lost").
+# /healthz says "degraded" when this server's clock and Cassandra's differ by more (docs/reliability.md).
 NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS = env.float("MAX_CLOCK_SKEW_SECONDS", default=1.0)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 # Drift watch (docs/drift.md): what a day is compared with ("card": the model's held-out validation
@@ -235,7 +235,7 @@ NUMBERFIGURE_DRIFT_REFERENCE_DAYS = env.int("DRIFT_REFERENCE_DAYS", default=7)
 NUMBERFIGURE_DRIFT_MIN_SAMPLE = env.int("DRIFT_MIN_SAMPLE", default=200)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
-# Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = nobody.
+# Operations: who may read /metrics, comma-separated addresses or networks; empty = nobody.
 NUMBERFIGURE_METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
 # Uploaded files stay in memory, within MAX_UPLOAD_MB each and MAX_FILES_PER_REQUEST of them; the
@@ -248,7 +248,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NUMBERFIGURE_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 # atomically and across hosts. The default is diskcache's Django cache: SQLite files in DJANGO_VAR_DIR,
 # shared by the workers of one host, with atomic increments, kept open between requests
 # (numberfigure/cache.py): a rate check costs ~0.2 ms in a worker, against ~0.7 ms with Django's file
-# cache, which also lists its whole folder on every write (bench/breakdown.py, README "Speed").
+# cache, which also lists its whole folder on every write (bench/breakdown.py, docs/performance.md).
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
@@ -297,14 +297,14 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "recognizer.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "recognizer.web.problems.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["recognizer.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+    "DEFAULT_PARSER_CLASSES": ["recognizer.web.uploads.JSONParser", "rest_framework.parsers.FormParser",
                                "rest_framework.parsers.MultiPartParser"],
     # No BasicAuthentication: it would let anyone try passwords at the cost of a full hash per try.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
                                        "recognizer.tokens.authentication.ApiTokenAuthentication"],
-    "DEFAULT_THROTTLE_CLASSES": ["recognizer.api.throttles.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["recognizer.web.rates.ClientRateThrottle"],
 }
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; each has a name and expires.
 NUMBERFIGURE_API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)

@@ -1,5 +1,5 @@
 """The HTTP side of ``Idempotency-Key`` on ``POST /api/predict`` (``services.request_claim`` and
-``storage.idempotency`` keep the keys)."""
+``storage.claims`` keep the keys)."""
 
 import json
 from collections.abc import Callable

@@ -22,9 +22,8 @@ from ..tokens.authentication import ApiTokenAuthentication
 from ..web import access, clients
 from ..web.display import prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
-from ..web.uploads import decode_image_text, uploads_from_files
+from ..web.uploads import JSONParser, RawImageParser, decode_image_text, uploads_from_files
 from . import idempotency, serializers
-from .parsers import JSONParser, RawImageParser
 
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Malformed request: bad JSON or base64, missing field.",

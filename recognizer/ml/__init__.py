@@ -4,4 +4,10 @@
 `handwriting` (the non-MNIST evaluation set) need no TensorFlow either. The rest serve `manage.py
 train`, one job each: `augment`, `pipeline` (tf.data), `fitting` (with `progress`), `export` (LiteRT
 conversion), `evaluation`, `plots`, `card`, `install` (atomic), tied together by `training`.
+
+`TrainingError` is defined here, the one error the training side raises for a person to read.
 """
+
+
+class TrainingError(Exception):
+    """A model file, model folder or conversion that cannot be used (the `train` command shows it)."""

@@ -6,9 +6,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from recognizer.ml import handwriting, mnist
+from recognizer.ml import TrainingError, handwriting, mnist
 from recognizer.ml.accuracy import Score, score
-from recognizer.ml.errors import TrainingError
 from recognizer.ml.export import silenced
 from recognizer.ml.runtime import Classifier
 

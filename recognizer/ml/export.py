@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
-from recognizer.ml.errors import TrainingError
+from recognizer.ml import TrainingError
 
 
 def to_tflite(model: keras.Model, *, quantize: bool = True) -> bytes:

@@ -23,7 +23,7 @@ MODEL_FILE, CARD_FILE = "model.tflite", "card.json"
 RELOAD_CHECK_SECONDS = 1.0
 # One XNNPACK thread: the server's parallelism is its worker processes. A second thread cut the batch-1
 # latency of a lone process by ~20% (bench/runtimes.py), but cost ~35% more CPU per call, which under
-# load (every core busy with workers) is time taken from other requests (bench/api.py, README).
+# load (every core busy with workers) is time taken from other requests (bench/api.py, docs/performance.md).
 THREADS = 1
 
 logger = logging.getLogger(__name__)

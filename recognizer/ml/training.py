@@ -18,9 +18,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from recognizer.ml import card, install, mnist, reference  # noqa: E402
+from recognizer.ml import (  # noqa: E402
+    TrainingError,
+    card,
+    install,
+    mnist,
+    reference,
+)
 from recognizer.ml.accuracy import score  # noqa: E402
-from recognizer.ml.errors import TrainingError  # noqa: E402
 from recognizer.ml.evaluation import evaluate  # noqa: E402
 from recognizer.ml.export import to_tflite  # noqa: E402
 from recognizer.ml.fitting import Options, fit  # noqa: E402

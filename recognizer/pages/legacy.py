@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..errors import BadRequest
 from ..services import predictions_create
-from ..web import clients, throttle
+from ..web import clients, rates
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import decode_image_text, json_fields
 
@@ -18,7 +18,7 @@ from ..web.uploads import decode_image_text, json_fields
 def upload3(request):
     """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``."""
     try:
-        throttle.check(request, "predict")
+        rates.check(request, "predict")
         filedata = _fields(request).get("filedata")
         if filedata is None:
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")

@@ -11,7 +11,7 @@ from ..errors import BadRequest
 from ..health import service_status
 from ..selectors import prediction_get
 from ..services import predictions_create
-from ..web import clients, throttle
+from ..web import clients, rates
 from ..web.access import can_change
 from ..web.display import WIDGET_TEMPLATE, page_result, prediction_json
 from ..web.problems import REQUEST_ERRORS, problem_for
@@ -25,7 +25,7 @@ def home(request):
 
 @require_GET
 def healthz(request):
-    """Public: the status and the outbox depth; staff also see Cassandra's details (README, Operations)."""
+    """Public: the status and the outbox depth; staff also see Cassandra's details (README, "Operations")."""
     health = service_status()
     answer = {"status": health["status"], "outbox": health["outbox"]}
     if can_change(request.user):
@@ -55,7 +55,7 @@ def upload(request):
     status = 200
     if request.method == "POST":
         try:
-            throttle.check(request, "predict")
+            rates.check(request, "predict")
             files = request.FILES.getlist("images") + request.FILES.getlist("file")
             if not files:
                 raise BadRequest("Choose one or more image files to recognise.")

@@ -97,11 +97,8 @@ def run_batch(statements: Sequence[BoundStatement], *, logged: bool = False) -> 
     """Statements for several partitions in one round trip; idempotent (so retried and speculated
     by the driver) when every statement in it is.
 
-    UNLOGGED, the default: each partition's part is applied on its own, so a failed batch may be
-    partly applied; the app's batches are idempotent and are repeated until they succeed (outbox,
-    retries), and readers skip what is not there yet. LOGGED: Cassandra's batchlog applies all or
-    none, at the price of a batchlog write to two other nodes, which a dead node that gossip has not
-    yet marked down stalls for the whole write timeout (tests/faults, README "Data layout").
+    UNLOGGED by default; what each kind costs and why the app writes UNLOGGED batches is explained
+    once, in docs/data-layout.md ("LOGGED or UNLOGGED").
     """
     batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
     for statement in statements:

@@ -53,3 +53,9 @@ def from_rows(rows: list[dict]) -> list[StoredPrediction]:
 
 
 COLUMNS = tuple(field.name for field in fields(StoredPrediction) if field.name != "pending")
+
+
+def utc_timestamp(moment: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as clients see it: ISO 8601 with exactly 3 fraction digits,
+    2026-11-26T09:15:02.120Z (the API, the pages, the exports)."""
+    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None

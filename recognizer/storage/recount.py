@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..models import StatCounter
-from . import cql, drift, history, stats
+from . import cql, drift, paging, stats
 from .stats import Stat
 
 PAGE = 500
@@ -53,7 +53,7 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
         time.sleep(HOLD_SETTLE_SECONDS)
         counted = current_totals()  # standing still until the hold ends
         walked_pages = 0
-        while page := history.page(history.View(), cursor=before, limit=PAGE):
+        while page := paging.page(paging.View(), cursor=before, limit=PAGE):
             newest = newest or page[0].id
             walked(page)
             before = page[-1].id
@@ -65,7 +65,7 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
             if pages is not None and walked_pages >= pages:
                 return None
         after = newest  # rows stored since the walk began
-        while after is not None and (page := history.page(history.View(newer=True), cursor=after, limit=PAGE)):
+        while after is not None and (page := paging.page(paging.View(newer=True), cursor=after, limit=PAGE)):
             walked(page)
             after = page[-1].id
         if known := {drift.parse(name)[1] for family, name in totals if family == Stat.DRIFT}:

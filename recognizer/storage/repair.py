@@ -27,7 +27,7 @@ from cassandra.cqlengine import connection
 from cassandra.query import SimpleStatement
 
 from ..models import FilterEntry, OriginalChunk, Prediction
-from . import cql, history, ids, writes
+from . import cql, ids, paging, writes
 from .keys import ALL, keys_of
 from .records import from_rows
 
@@ -92,7 +92,7 @@ def _repair_index(partitions: list[dict], oldest: float) -> Counter:
     for partition in partitions:
         entries = cql.run(cql.select(FilterEntry, "key = ? AND bucket = ? AND shard = ?",
                                      [partition["key"], partition["bucket"], partition["shard"]], columns="id"))
-        found = {row.id: row for row in history.rows_by_id([entry["id"] for entry in entries])}
+        found = {row.id: row for row in paging.rows_by_id([entry["id"] for entry in entries])}
         removals = []
         for entry in entries:
             row = found.get(entry["id"])
@@ -110,7 +110,7 @@ def _repair_index(partitions: list[dict], oldest: float) -> Counter:
 
 def _repair_chunks(partitions: list[dict], oldest: float) -> Counter:
     candidates = [p["id"] for p in partitions if ids.is_prediction_id(p["id"]) and ids.unix_time(p["id"]) < oldest]
-    found = {row.id for row in history.rows_by_id(candidates)}
+    found = {row.id for row in paging.rows_by_id(candidates)}
     orphans = [prediction_id for prediction_id in candidates if prediction_id not in found]
     cql.run_concurrently([cql.delete(OriginalChunk, {"id": prediction_id},
                                      timestamp=ids.write_time(prediction_id) + writes.DELETION_MARGIN)

@@ -1,12 +1,8 @@
 """The statements that store, correct and delete a prediction in the layout of ``models``.
 
-A new prediction is one UNLOGGED batch: its row, its filter-index entries, the list entries a
-reader needs to find them, and (when small) its original. ``bench/storage.py`` measured it against
-a LOGGED batch and against the same statements sent concurrently (``execute_concurrent``): it is
-the cheapest, and unlike the logged batch it is not stalled for the write timeout by a dead node
-that gossip has not yet marked down (tests/faults). A failed batch may be partly applied; it is
-then repeated until it succeeds (outbox, client retries), and readers skip an index entry whose
-row is not there yet.
+A new prediction is one UNLOGGED batch (``cql.run_batch``; why not LOGGED: docs/data-layout.md):
+its row, its filter-index entries, the list entries a reader needs to find them, and (when small)
+its original.
 Every statement of a creation is written at the id's own timestamp (``ids.write_time``), so
 repeating it (driver retry, client retry, copy) changes nothing, and later corrections win.
 
@@ -25,6 +21,7 @@ import uuid
 
 from cassandra.query import BoundStatement
 
+from ..first_layout.tables import legacy_removals
 from ..models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction
 from . import cql, ids
 from .keys import ALL, keys_of, possible_keys
@@ -200,10 +197,8 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
     """What the winner of a delete removes next: the row, its original, every index entry it could
-    have and its row in the first layout (``storage.copy``). List entries stay: a reader skips an
-    emptied partition at the cost of one small read."""
-    from .copy import legacy_removals  # copy writes through this module
-
+    have and its row in the first layout (``first_layout.tables``). List entries stay: a reader skips
+    an emptied partition at the cost of one small read."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),

@@ -1,6 +1,6 @@
 from django import template
 
-from ..recognition import is_unsure
+from ..web.display import is_unsure
 
 register = template.Library()
 

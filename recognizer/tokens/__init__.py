@@ -1,1 +1,1 @@
-"""API tokens: stored as hashes (django-rest-knox), each with a name and an expiry, shown once (issue 33)."""
+"""API tokens: stored as hashes (django-rest-knox), each with a name and an expiry, shown once."""

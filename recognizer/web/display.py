@@ -2,22 +2,29 @@
 result widget (``templates/recognizer/_result.html``) is rendered from, on pages and by draw.js."""
 
 import base64
-import datetime as dt
 import uuid
 from functools import cache
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
-from ..recognition import Recognition, is_unsure
 from ..selectors import StoredPrediction
+from ..storage.records import utc_timestamp
+
+if TYPE_CHECKING:  # only named: importing it would bring the model runtime to the template tag
+    from ..recognition import Recognition
 
 
-def utc_timestamp(moment: dt.datetime | None) -> str | None:
-    """A stored (naive UTC) time as ISO 8601 with exactly 3 fraction digits: 2026-11-26T09:15:02.120Z."""
-    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
+def is_unsure(confidence: float) -> bool:
+    """Whether an answer is too doubtful to show without a warning (``UNSURE_BELOW``): the API's
+    ``unsure`` and the templates' ``|unsure`` filter."""
+    return confidence < settings.NUMBERFIGURE_UNSURE_BELOW
 
 
-def recognition_json(recognition: Recognition | StoredPrediction) -> dict:
+
+
+def recognition_json(recognition: "Recognition | StoredPrediction") -> dict:
     """The model's answer: the part every answer shares (the preview is this and its input)."""
     return {
         "digit": recognition.digit,
@@ -28,7 +35,7 @@ def recognition_json(recognition: Recognition | StoredPrediction) -> dict:
     }
 
 
-def preview_json(recognition: Recognition) -> dict:
+def preview_json(recognition: "Recognition") -> dict:
     return {**recognition_json(recognition),
             "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode()}
 

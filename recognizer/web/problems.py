@@ -1,7 +1,8 @@
 """Every error a request can meet, turned into what the client is told: one table for all routes.
 
 Pages show ``message`` on the page, the API answers ``{"error": message}``, the old app's routes
-``{"status": "error", "error": message}``; all with ``status``. An error not listed here is a bug
+``{"status": "error", "error": message}`` (``api_exception_handler`` for the API, the middleware for
+the rest); all with ``status``. An error not listed here is a bug
 and stays a 500.
 """
 
@@ -12,6 +13,8 @@ from cassandra.cluster import NoHostAvailable
 from cassandra.cqlengine import CQLEngineException
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..errors import RecognizerError
 
@@ -49,3 +52,27 @@ def problem_for(error: BaseException) -> Problem | None:
     if isinstance(error, STORAGE_ERRORS):
         return Problem(503, STORAGE_MESSAGE)
     return None
+
+
+def api_exception_handler(exc, context):
+    """DRF's ``EXCEPTION_HANDLER``: every API error is JSON ``{"error": "..."}``; the product's and the
+    request's errors get the status ``problem_for`` gives them, DRF's own (auth, parsing, validation)
+    are flattened to one sentence."""
+    if isinstance(exc, REQUEST_ERRORS):
+        problem = problem_for(exc)
+        return Response({"error": problem.message}, status=problem.status)
+    response = drf_exception_handler(exc, context)  # None for the rest: the middleware's, or a 500
+    if response is not None:
+        response.data = {"error": _drf_message(response.data)}
+    return response
+
+
+def _drf_message(data) -> str:
+    """Flatten DRF's error payloads ({"detail": ...} or {"field": [...]}) into one sentence."""
+    if isinstance(data, dict):
+        if "detail" in data:
+            return str(data["detail"])
+        return " ".join(f"{field}: {_drf_message(value)}" for field, value in data.items())
+    if isinstance(data, list):
+        return " ".join(_drf_message(item) for item in data)
+    return str(data)

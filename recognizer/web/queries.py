@@ -1,7 +1,18 @@
 """What a list of stored predictions is asked for, validated one way for the history pages, their
 exports and the API (whose OpenAPI parameters are made from the same form).
 
-A new filter is a field of ``PredictionQuery`` and of ``selectors.Filters``; nothing else.
+A filter on a stored value (like ``digit``, ``label``, ``source``) is read from an index, so a new
+one touches five places:
+
+1. a field of ``PredictionQuery`` (the pages, the exports and the OpenAPI parameters follow);
+2. a field of ``selectors.Filters``, passed on by ``Filters.key``;
+3. its name in ``storage/keys.FILTERS`` and a keyword of ``filter_key`` and ``filter_keys``;
+4. ``storage/keys.keys_of`` and ``possible_keys`` reading it from a row (what ``storage/writes``,
+   ``storage/paging`` and ``storage/repair`` list and check a prediction under);
+5. a backfill: rows stored before it are in no index of it until ``manage.py repair_indexes``
+   writes every row's entries again (then ``recount_stats`` if a stat counts it).
+
+A filter on time (``date_from``, ``date_to``) needs only 1 and 2: it picks the months and buckets read.
 """
 
 import uuid

@@ -1,7 +1,8 @@
 """Getting image bytes out of requests (files, data URLs, base64, raw bodies) within the limits.
 
 The one home of the byte and file-count limits: every way in checks its bytes here, once, before
-reading or decoding them. Shared by the JSON API and the pages (including the old app's routes).
+reading or decoding them. Shared by the JSON API (its parsers, ``JSONParser`` and ``RawImageParser``, are
+here) and the pages (including the old app's routes).
 """
 
 import base64
@@ -12,6 +13,7 @@ import re
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from rest_framework import parsers
 
 from ..errors import BadRequest, TooManyFiles, UploadTooLarge
 from ..recognition import ImageUpload
@@ -129,3 +131,19 @@ def json_fields(body: bytes) -> dict:
     """The fields of a JSON request body (the old app's ``/upload3``); none when it is not an object."""
     value = json_value(body)
     return value if isinstance(value, dict) else {}
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, within the body limit; JSON nested deeper than Python's parser goes is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> object:
+        return read_json(stream)
+
+
+class RawImageParser(parsers.BaseParser):
+    """A raw ``image/*`` request body is the image itself."""
+
+    media_type = "image/*"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return read_body(stream)

@@ -2,10 +2,9 @@
 
 import base64
 import io
-import struct
-import zlib
 
 import pytest
+from helpers import png_claiming
 from PIL import Image
 
 from recognizer.models import OriginalChunk, Prediction
@@ -13,15 +12,6 @@ from recognizer.models import OriginalChunk, Prediction
 pytestmark = pytest.mark.usefixtures("cassandra")
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width×height pixels (a decompression bomb)."""
-    out = io.BytesIO()
-    Image.new("L", (1, 1)).save(out, "PNG")
-    data = bytearray(out.getvalue())
-    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return bytes(data)
 
 
 def blank_png() -> bytes:

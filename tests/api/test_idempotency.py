@@ -11,7 +11,7 @@ from recognizer.models import IdempotencyRecord, Prediction
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get, prediction_stats
 from recognizer.services import request_claim
-from recognizer.storage import cql, idempotency, outbox, stats, writes
+from recognizer.storage import claims, cql, outbox, stats, writes
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -73,7 +73,7 @@ def test_a_retry_after_a_timed_out_write_that_was_applied_stores_no_duplicate(
 def test_a_key_held_by_a_running_request_gets_409(client, digit_png, cassandra, cassandra_keyspace):
     png, _ = digit_png(3)
     held = request_claim(client="address:127.0.0.1", key="busy", uploads=[ImageUpload(data=png)], source="api")
-    assert isinstance(held, idempotency.Claim)
+    assert isinstance(held, claims.Claim)
 
     busy = client.post("/api/predict", png, content_type="image/png", HTTP_IDEMPOTENCY_KEY="busy")
     assert busy.status_code == 409 and "still being processed" in busy.json()["error"]
@@ -119,10 +119,10 @@ def test_a_claim_answered_by_a_duplicate_of_itself_still_holds_the_key(client, d
 
 
 def test_a_released_key_is_gone_once_its_ttl_has_passed(cassandra, monkeypatch):
-    monkeypatch.setattr(idempotency, "TTL_SECONDS", 2)
-    held = idempotency.claim(client="user:1", key="short", fingerprint="f", new_ids=lambda: [uuid.uuid1()])
+    monkeypatch.setattr(claims, "TTL_SECONDS", 2)
+    held = claims.claim(client="user:1", key="short", fingerprint="f", new_ids=lambda: [uuid.uuid1()])
     time.sleep(1)
-    idempotency.release(held)  # the take-over and the release write every cell with the TTL again
+    claims.release(held)  # the take-over and the release write every cell with the TTL again
     time.sleep(2.5)
     assert list(cassandra.execute(f"SELECT * FROM {IdempotencyRecord.column_family_name()}")) == []
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from helpers import data_url
 from PIL import Image
 
 from recognizer.models import Prediction
@@ -21,8 +22,6 @@ SAMPLE = [0, 1, 2, 3, 4, 7, 8]
 pytestmark = pytest.mark.usefixtures("cassandra")
 
 
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def test_multipart_upload_is_recognised_and_stored_with_every_field(client, digit_png):

@@ -1,4 +1,4 @@
-"""The OpenAPI schema lists to each caller what it may call (issue 33, finding 8): the staff operations
+"""The OpenAPI schema lists to each caller what it may call: the staff operations
 (correcting, deleting) to staff only; and a Host header we do not serve gets a generic message."""
 
 import json

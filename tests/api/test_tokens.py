@@ -1,4 +1,4 @@
-"""API tokens (issue 33, finding 3): hashed in the database, named, expiring, shown once, revocable in
+"""API tokens: hashed in the database, named, expiring, shown once, revocable in
 the admin; DRF's plain-text tokens imported hashed."""
 
 import importlib

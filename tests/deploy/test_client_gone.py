@@ -9,7 +9,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from servers import logged, make_run, request, send_whole
+from helpers.servers import logged, make_run, request, send_whole
 
 from recognizer.models import Prediction
 

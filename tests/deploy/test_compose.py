@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from servers import REPO, exchange, free_port, logged, request
+from helpers import free_port
+from helpers.servers import REPO, exchange, logged, request
 
 PREVIEWS = 8  # RATE_LIMIT_PREVIEW of the stack, per hour
 CONTAINERS_CONF = REPO / "deploy" / "standins" / "containers.conf"
@@ -28,6 +29,7 @@ PODMAN_COMPOSE = Path(sys.executable).parent / "podman-compose"  # requirements-
 
 pytestmark = [
     pytest.mark.deploy,
+    pytest.mark.cassandra,  # its stack runs a Cassandra node of its own (in a container)
     pytest.mark.skipif(shutil.which("podman") is None,
                        reason="podman not installed: `make compose-test` installs it (scripts/require podman)"),
     pytest.mark.timeout(1800),  # a first run builds every image (docs/deploy.md)
@@ -47,7 +49,7 @@ class Stack:
         self.env_file.write_text("\n".join([
             "DJANGO_SETTINGS_MODULE=numberfigure.settings.production",
             f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
-            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,web",  # web: as a scraper of web:8000 asks (README)
+            "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,web",  # web: as a scraper of web:8000 asks (docs/operations.md)
             "DJANGO_SECURE_SSL_REDIRECT=false",
             "CASSANDRA_USERNAME=numberfigure",
             *(f"{name}={value}" for name, value in self.secrets.items()),

@@ -151,21 +151,22 @@ def test_build_context_keeps_the_model_and_leaves_local_state_out():
         assert not ignored(path), path
 
 
-# --- configuration: .env.example, README, settings ---------------------------------------------------
+# --- configuration: .env.example, docs/configuration.md, settings ------------------------------------
 
 def env_example_names() -> set[str]:
     text = (REPO / ".env.example").read_text()
     return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
 
 
-def readme_table_names() -> set[str]:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+def config_table_names() -> set[str]:
+    """The variables named in the first column of the table in docs/configuration.md."""
+    text = (REPO / "docs" / "configuration.md").read_text()
+    section = text.split("## Variables", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])}
 
 
-def test_env_example_documents_every_variable_of_the_readme_and_the_code():
+def test_env_example_documents_every_variable_of_the_docs_and_the_code():
     documented = env_example_names()
     settings_code = "".join(p.read_text() for p in (REPO / "numberfigure" / "settings").glob("*.py"))
     read_by_settings = set(re.findall(r"\benv(?:\.\w+|_list)\(\s*\"([A-Z][A-Z0-9_]+)\"", settings_code))
@@ -177,7 +178,7 @@ def test_env_example_documents_every_variable_of_the_readme_and_the_code():
     assert read_by_settings - documented == set()
     assert read_by_gunicorn - documented == set()
     assert compose_vars - documented == set()
-    assert readme_table_names() == documented  # and the README's table lists every one of them
+    assert config_table_names() == documented  # and the docs' table lists every one of them
 
 
 def test_env_example_sets_only_what_a_deployment_must_choose():
@@ -191,5 +192,5 @@ def test_env_example_sets_only_what_a_deployment_must_choose():
 
 @pytest.mark.parametrize("name", ["WEB_CONCURRENCY", "METRICS_ALLOWED_IPS", "MIGRATE_ON_START", "CACHE_URL",
                                   "RATE_LIMIT_PREDICT", "CLIENT_IP_HEADER", "NGINX_PREDICT_RATE"])
-def test_operations_variables_are_in_the_readme(name):
-    assert name in readme_table_names()
+def test_operations_variables_are_in_the_configuration_table(name):
+    assert name in config_table_names()

@@ -10,18 +10,17 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from helpers import free_port
+from helpers.servers import stop, wait_for
 from prometheus_client.parser import text_string_to_metric_families
-from servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEYSPACE = "test_numberfigure_deploy"
@@ -149,29 +148,15 @@ def server(web_venv, model_dir, tmp_path_factory):
     with log_path.open("wb") as log:
         process = subprocess.Popen(dockerfile_command(), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"the server exited:\n{log_path.read_text()[-4000:]}"
-            assert time.monotonic() < deadline, f"/healthz never answered 200:\n{log_path.read_text()[-4000:]}"
-            try:
-                if request(base, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        yield base, process.pid, log_path, env
+        wait_for(port, process, log_path, "/healthz", seconds=120)
+        yield f"http://127.0.0.1:{port}", process.pid, log_path, env
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # gunicorn's graceful stop
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)  # gunicorn's graceful stop
         drop_keyspace()
 
 
+@pytest.mark.slow  # builds the image's venv
 def test_web_venv_has_no_tensorflow(web_venv):
     for module in ("tensorflow", "keras"):
         probe = f"import importlib.util as u; print(u.find_spec('{module}'))"

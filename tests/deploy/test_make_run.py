@@ -1,7 +1,7 @@
 """`make run` serves the product as deployed: gunicorn with gunicorn.conf.py, static files included."""
 
 import pytest
-from servers import REPO, exchange, make_run
+from helpers.servers import REPO, exchange, make_run
 
 pytestmark = pytest.mark.deploy
 

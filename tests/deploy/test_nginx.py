@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from django.db import connections
-from servers import REPO, exchange, free_port, logged, request, send_whole, stop, wait_for
+from helpers import free_port, stored_rows
+from helpers.servers import REPO, exchange, logged, request, send_whole, stop, wait_for
 
 HALF_OPEN = 24
 # RATE_LIMIT_PREDICT of the app under test, per hour: django-ratelimit counts in fixed windows, and a burst
@@ -87,9 +87,6 @@ def half_open(port: int, count: int, *, in_body: bool = True) -> list[socket.soc
     return sockets
 
 
-def stored_rows(keyspace: str) -> int:
-    session = connections["cassandra"].connection.session
-    return session.execute(f"SELECT COUNT(*) AS rows FROM {keyspace}.predictions_by_bucket").one()["rows"]
 
 
 def test_half_open_connections_leave_normal_requests_answered_within_a_second(stack):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import yaml
-from servers import REPO
+from helpers.servers import REPO
 
 PROMETHEUS = REPO / "deploy" / "prometheus"
 

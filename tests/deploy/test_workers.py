@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from servers import logged, make_run, request
+from helpers.servers import logged, make_run, request
 
 pytestmark = pytest.mark.deploy
 

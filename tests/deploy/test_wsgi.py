@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts worker processes that load the model
+
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = {**os.environ, "DJANGO_SETTINGS_MODULE": "numberfigure.settings.local"}
 PROBE = ("import gc, sys, numberfigure.wsgi; from recognizer.ml import runtime; "

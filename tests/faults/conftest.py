@@ -1,16 +1,10 @@
 """The product under faults: gunicorn with the repo's config against real Cassandra nodes (started by
 scripts/cassandra in folders and on ports of their own) that are stopped, killed and paused.
-``make test-faults`` runs this folder; the helpers are in ``fault_harness``.
+``make test-faults`` runs this folder; the helpers are in ``helpers.faults``.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # the test modules import fault_harness
-
-from fault_harness import Nodes, Server  # noqa: E402
+from helpers.faults import Nodes, Server
 
 
 def running(nodes: Nodes):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from cassandra import ConsistencyLevel
-from fault_harness import KEYSPACE, fault, lost, report, run_load, stored_rows, wait_for
+from helpers.faults import KEYSPACE, fault, lost, report, rows_of, run_load, wait_for
 
 pytestmark = pytest.mark.long_fault
 
@@ -29,7 +29,7 @@ def test_one_node_killed_under_load(cluster, server, pngs):
                      worst_while_down_seconds=round(max(r.seconds for r in during(load, crash.marks)), 3))
     assert "5xx" not in summary and "no answer" not in summary, summary
     assert missing == [], summary
-    assert len(stored_rows(cluster, load.accepted(), ConsistencyLevel.QUORUM)) == len(load.accepted())
+    assert len(rows_of(cluster, load.accepted(), ConsistencyLevel.QUORUM)) == len(load.accepted())
 
 
 def test_one_node_paused_for_20_s(cluster, server, pngs):

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_harness import STATE, counted_total, fault, lost, report, row_count, run_load, wait_for
+from helpers.faults import STATE, counted_total, fault, lost, report, row_count, run_load, wait_for
 
 
 def outbox_empty(server) -> bool:
@@ -95,7 +95,7 @@ def test_a_contact_point_whose_name_does_not_resolve_is_degraded_not_an_error(si
 def test_every_thread_of_a_local_node_naps_with_a_coarser_timer_slack(single):
     """scripts/cassandra starts the node with a timer slack of 150 µs (CASSANDRA_TIMER_SLACK_US) on
     every thread, those it starts later included: its idle pool workers' 10 µs naps then wake the
-    CPU less often (README "Speed")."""
+    CPU less often (docs/performance.md)."""
     pid = int((STATE / "single" / "cassandra.pid").read_text())
     threads = [task.name for task in Path(f"/proc/{pid}/task").iterdir()]
     slacks = {int(Path(f"/proc/{tid}/timerslack_ns").read_text()) for tid in threads}

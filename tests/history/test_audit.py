@@ -1,4 +1,4 @@
-"""The audit log (issue 33, finding 6): who corrected, deleted, exported, or made or revoked a token, on
+"""The audit log: who corrected, deleted, exported, or made or revoked a token, on
 what, what changed and when; as JSON lines on ``numberfigure.audit`` and in the admin, for superusers only."""
 
 import getpass

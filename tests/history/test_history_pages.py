@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from helpers import peaked
 
 from recognizer.ml.mnist import read_idx
 from recognizer.preprocessing import to_png
@@ -40,8 +41,7 @@ def stored(digit_png, mnist_input):
     made = []
     for index in (0, 1, 2):
         array, label = mnist_input(index)
-        probabilities = [0.01] * 10
-        probabilities[label] = 0.91
+        probabilities = peaked(label, 0.91, 0.01)
         made.append(prediction_store(source="upload", filename=f"{index}.png", content_type="image/png",
                                       image=digit_png(index)[0], input_png=to_png(array),
                                       probabilities=probabilities, model_version="t", latency_ms=2.0))

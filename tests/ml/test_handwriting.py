@@ -3,6 +3,7 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from recognizer.ml import handwriting
@@ -18,6 +19,7 @@ def test_each_digit_becomes_a_picture_a_person_could_upload():
     assert pixels[:, : handwriting.PICTURE_PX // 3].min() == 255  # the margin is paper
 
 
+@pytest.mark.slow  # preprocesses 1,797 images
 def test_the_set_holds_every_digit_of_43_writers_as_model_inputs():
     images, labels = handwriting.inputs()
     assert images.shape == (1797, 28, 28) and images.dtype == np.float32

@@ -34,6 +34,7 @@ def served():
     return Classifier.from_dir(SHIPPED)
 
 
+@pytest.mark.slow  # Keras over the MNIST test set
 def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test):
     """The served file has int8 weights: on all 10,000 test digits it reads what Keras reads but for
     coin flips (one, #726: Keras 0.483 for 7 vs 0.474 for 4), as accurately, with close probabilities."""

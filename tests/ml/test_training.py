@@ -17,6 +17,8 @@ from recognizer.ml.network import build_model
 from recognizer.ml.progress import Progress
 from recognizer.ml.runtime import Classifier
 
+pytestmark = pytest.mark.slow  # trains and evaluates models
+
 PNG = b"\x89PNG\r\n\x1a\n"
 SMOKE = dict(limit=256, epochs=2, batch_size=64, seed=0)
 

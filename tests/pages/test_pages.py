@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from helpers import data_url
 
 from recognizer.models import Prediction
 from recognizer.selectors import prediction_list
@@ -11,10 +12,6 @@ from recognizer.selectors import prediction_list
 pytestmark = pytest.mark.usefixtures("cassandra")
 
 
-def data_url(png: bytes) -> str:
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def test_upload_page_offers_a_multi_file_form(client):

@@ -7,13 +7,12 @@ Fixtures live in ``images/`` and are written by ``make_images.py`` (see its docs
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import png_claiming
 from PIL import Image, ImageFilter
 
 from recognizer.errors import TooManyPixels
@@ -108,12 +107,6 @@ def blurred(a: np.ndarray) -> np.ndarray:
     return np.asarray(img, dtype=np.float32) / 255
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A valid 1×1 PNG whose IHDR (with a correct CRC) claims width×height."""
-    data = bytearray(encode(Image.new("L", (1, 1)), "PNG"))
-    data[16:24] = struct.pack(">II", width, height)  # IHDR data follows length + type
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))  # CRC of type + data
-    return bytes(data)
 
 
 # --- what users rely on: an MNIST-like 28×28 input ------------------------------

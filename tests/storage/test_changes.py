@@ -8,20 +8,17 @@ import pytest
 from cassandra import OperationTimedOut
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ErrorMessage
+from helpers import stored_peaked
 
 from recognizer import health
 from recognizer.models import OriginalChunk, Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
-from recognizer.services import prediction_correct, prediction_delete, prediction_store
+from recognizer.services import prediction_correct, prediction_delete
 from recognizer.storage import cql, ids, outbox, recount
 
 
 def store(n: int = 3, **overrides):
-    probabilities = [0.02] * 10
-    probabilities[n % 10] = 0.82
-    fields = dict(source=("draw", "api")[n % 2], filename=None, content_type="image/png", image=b"original",
-                  input_png=b"p", probabilities=probabilities, model_version="v", latency_ms=1.0)
-    return prediction_store(**{**fields, **overrides})
+    return stored_peaked(n % 10, **{"source": ("draw", "api")[n % 2], "image": b"original", **overrides})
 
 
 @pytest.fixture

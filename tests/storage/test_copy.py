@@ -8,10 +8,11 @@ import pytest
 from cassandra.cqlengine.management import drop_table, sync_table
 from cassandra.util import uuid_from_time
 from django.core.management import call_command
+from helpers import peaked
 
+from recognizer.first_layout.tables import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
 from recognizer.services import prediction_delete
-from recognizer.storage.copy import LEGACY_TABLES, LegacyDay, LegacyImage, LegacyPrediction
 
 START = dt.datetime(2025, 12, 30, 22, 0, tzinfo=dt.UTC).timestamp()
 
@@ -26,8 +27,7 @@ def legacy(cassandra):
     for n in range(30):
         made_id = uuid_from_time(START + n * 7200 + rng.random(), node=rng.getrandbits(48))  # `random` bits, as then
         day = dt.datetime.fromtimestamp(START + n * 7200, dt.UTC).date()
-        probabilities = [0.05] * 10
-        probabilities[n % 10] = 0.55
+        probabilities = peaked(n % 10, 0.55, 0.05)
         original = bytes([n]) * (40_000 if n == 7 else 50)
         LegacyPrediction.create(
             bucket=day, id=made_id, created_at=dt.datetime.fromtimestamp(START + n * 7200, dt.UTC).replace(tzinfo=None),

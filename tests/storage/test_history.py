@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from helpers import peaked
 
 from recognizer.selectors import Filters, prediction_get, prediction_iter, prediction_list, prediction_stats
 from recognizer.services import prediction_correct, prediction_delete, prediction_store
@@ -11,8 +12,7 @@ START = dt.datetime(2026, 5, 10, 20, 0, tzinfo=dt.UTC).timestamp()
 
 
 def record(i: int, digit: int, source: str = "upload", confidence: float = 0.8):
-    probabilities = [(1 - confidence) / 9] * 10
-    probabilities[digit] = confidence
+    probabilities = peaked(digit, confidence, (1 - confidence) / 9)
     return prediction_store(
         source=source, filename=None, content_type="image/png", image=b"img", input_png=b"png",
         probabilities=probabilities, model_version="v", latency_ms=1.0, created=START + i * 3 * 3600,

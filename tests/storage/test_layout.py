@@ -6,20 +6,18 @@ import random
 
 import pytest
 from cassandra.util import uuid_from_time
+from helpers import stored_peaked
 
 from recognizer.models import FilterEntry, Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_list
-from recognizer.services import prediction_correct, prediction_delete, prediction_store
+from recognizer.services import prediction_correct, prediction_delete
 from recognizer.storage import cql, ids
 
 START = dt.datetime(2026, 7, 1, 21, 0, tzinfo=dt.UTC).timestamp()
 
 
 def store(created: float | None, digit: int, source: str = "api"):
-    probabilities = [0.02] * 10
-    probabilities[digit] = 0.82
-    return prediction_store(source=source, filename=None, content_type="image/png", image=b"i", input_png=b"p",
-                            probabilities=probabilities, model_version="v", latency_ms=1.0, created=created)
+    return stored_peaked(digit, source=source, created=created)
 
 
 def partitions_of_rows(session, keyspace) -> set:

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from helpers import peaked
 
 from recognizer.models import Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_image_get, prediction_list
@@ -17,8 +18,7 @@ START = dt.datetime(2026, 3, 1, 22, 0, tzinfo=dt.UTC).timestamp()
 
 
 def record(created: float | None = None, digit: int = 3, **overrides) -> Prediction:
-    probabilities = [0.01] * 10
-    probabilities[digit] = 0.91
+    probabilities = peaked(digit, 0.91, 0.01)
     fields = dict(
         source="upload",
         filename="../../etc/passwd.png",

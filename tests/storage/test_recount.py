@@ -9,9 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 from django.core.management import call_command
+from helpers import stored_peaked
 
 from recognizer.selectors import prediction_stats
-from recognizer.services import prediction_correct, prediction_store
+from recognizer.services import prediction_correct
 from recognizer.storage import recount, stats
 from recognizer.storage.keys import ALL
 from recognizer.storage.stats import Stat
@@ -20,11 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def store(n: int):
-    probabilities = [0.02] * 10
-    probabilities[n % 10] = 0.82
-    return prediction_store(source=("draw", "api")[n % 2], filename=None, content_type="image/png", image=b"i",
-                            input_png=b"p", probabilities=probabilities, model_version="v", latency_ms=1.0,
-                            created=1_790_000_000 + n * 97)
+    return stored_peaked(n % 10, source=("draw", "api")[n % 2], created=1_790_000_000 + n * 97)
 
 
 def figures():

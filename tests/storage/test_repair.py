@@ -4,21 +4,18 @@ import io
 import time
 
 from django.core.management import call_command
+from helpers import stored_peaked
 
 from recognizer.models import FilterEntry, OriginalChunk, Prediction
 from recognizer.selectors import Filters, prediction_get, prediction_list
-from recognizer.services import prediction_correct, prediction_store
+from recognizer.services import prediction_correct
 from recognizer.storage import cql, ids, writes
 
 DAY = 24 * 3600
 
 
 def store(n: int, created: float | None = None):
-    probabilities = [0.02] * 10
-    probabilities[n % 10] = 0.82
-    return prediction_store(source=("draw", "api")[n % 2], filename=None, content_type="image/png", image=b"i",
-                            input_png=b"p", probabilities=probabilities, model_version="v", latency_ms=1.0,
-                            created=created)
+    return stored_peaked(n % 10, source=("draw", "api")[n % 2], created=created)
 
 
 def repair() -> str:

@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from django.urls import Resolver404
 
 from recognizer import errors
-from recognizer.web.display import utc_timestamp
+from recognizer.storage.records import utc_timestamp
 from recognizer.web.middleware import ProblemMiddleware
 from recognizer.web.problems import NOT_FOUND, Problem, problem_for
 

@@ -1,4 +1,4 @@
-"""The optional TOTP second factor (django-otp) at the admin's login (issue 33, finding 5)."""
+"""The optional TOTP second factor (django-otp) at the admin's login."""
 
 import time
 

@@ -1,5 +1,4 @@
-"""Logins end after the idle timeout and the absolute lifetime; passwords are at least 12 characters
-(issue 33, finding 5)."""
+"""Logins end after the idle timeout and the absolute lifetime; passwords are at least 12 characters."""
 
 import time
 
@@ -24,6 +23,7 @@ def logged_in(browser: Client) -> bool:
     return response.status_code == 200  # else a redirect to the login page
 
 
+@pytest.mark.slow  # waits out a 2 s idle timeout
 def test_a_session_left_idle_ends(settings, staff_browser):
     settings.NUMBERFIGURE_SESSION_IDLE_SECONDS = 2
     for _ in range(4):  # 4 s in all, with a request each second: it goes on
@@ -36,6 +36,7 @@ def test_a_session_left_idle_ends(settings, staff_browser):
     assert "numberfigure_seen" not in staff_browser.session  # the session's data went with it
 
 
+@pytest.mark.slow  # waits out a 2 s lifetime
 def test_a_busy_session_ends_at_its_absolute_lifetime(settings, staff_browser):
     settings.NUMBERFIGURE_SESSION_MAX_SECONDS = 2
     ended_after = None

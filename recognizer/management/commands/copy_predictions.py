@@ -1,7 +1,7 @@
 from pathlib import Path
 
+from recognizer.first_layout.copy import copy_all, legacy_days
 from recognizer.management.resumable import ResumableCommand
-from recognizer.storage.copy import copy_all, legacy_days
 
 
 class Command(ResumableCommand):

@@ -1,4 +1,4 @@
-"""DRF's authtoken tokens (before issue 33) become hashed tokens that expire after API_TOKEN_DAYS; the
+"""DRF's authtoken tokens (the API's first token scheme) become hashed tokens that expire after API_TOKEN_DAYS; the
 table that held them in plain text is dropped. Clients keep their key until it expires."""
 
 from datetime import timedelta

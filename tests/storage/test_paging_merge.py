@@ -8,7 +8,7 @@ import pytest
 from cassandra.util import uuid_from_time
 
 from recognizer.storage import ids
-from recognizer.storage.history import merge_slices
+from recognizer.storage.paging import merge_slices
 
 START = 1_780_000_000.0
 

@@ -54,15 +54,6 @@ def png_bilevel_40mp() -> bytes:
     return _png(8000, 5000, bit_depth=1, colour_type=0, bytes_per_pixel=1 / 8)
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A 1×1 PNG whose header claims width×height (a decompression bomb by its header)."""
-    data = bytearray(_png(1, 1, bit_depth=8, colour_type=0, bytes_per_pixel=1))
-    header = struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = header
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
-    return bytes(data)
-
-
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **options)

@@ -8,7 +8,6 @@ or pixels; malformed and deeply nested JSON; odd request types; unknown addresse
 filters and ids; the old routes' own bad input.
 """
 
-import base64
 import io
 import json
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from helpers import data_url, png_claiming
 
 SLOWEST: list[tuple[float, str]] = []
 MB = 2**20
@@ -34,8 +34,6 @@ class Case:
     shape: str = "api"  # api: {"error"}; page: an HTML page; legacy: {"status": "error", "error"}
 
 
-def data_url(data: bytes, kind: str = "image/png") -> str:
-    return f"data:{kind};base64," + base64.b64encode(data).decode()
 
 
 def multipart(path: str, field: str, *files: bytes, name: str = "x.png"):
@@ -126,12 +124,12 @@ IMAGE_CASES = [
     Case("zero-bytes", api_file(b""), 415, "not an image"),
     Case("xss-filename", api_file(TEXT, name="<img src=x onerror=alert(1)>.png"), 415, "not an image"),
     # Decompression bombs by header: refused before any pixel is decoded.
-    Case("bomb-png-header", api_file(lambda i, s: i.png_claiming(40000, 40000)), 413, "too large"),
+    Case("bomb-png-header", api_file(lambda i, s: png_claiming(40000, 40000)), 413, "too large"),
     Case("bomb-jpeg-header", api_file(lambda i, s: i.jpeg_claiming(65000, 65000)), 413, "too large"),
     Case("bomb-gif-header", api_file(lambda i, s: i.gif_claiming(65535, 65535)), 413, "too large"),
     Case("bomb-bmp-header", api_file(lambda i, s: i.bmp_claiming(100000, 100000)), 413, "too large"),
     Case("bomb-tiff-header", api_file(lambda i, s: i.tiff_claiming(100000, 100000)), 413, "too large"),
-    Case("bomb-png-just-over", api_file(lambda i, s: i.png_claiming(8000, 5001)), 413, "too large"),
+    Case("bomb-png-just-over", api_file(lambda i, s: png_claiming(8000, 5001)), 413, "too large"),
     # Bombs that decode: within the pixel limit, bounded in time and memory, and blank.
     Case("scan-bomb-jpeg", api_file(jpeg_scan_bomb), 422, "scans"),
     Case("png-16bit-40mp", api_file(lambda i, s: i.png_16bit_40mp()), 422, "no digit"),
@@ -193,7 +191,7 @@ PREVIEW_CASES = [
     Case("preview-16bit-40mp", api_image_json(lambda i, s: i.png_16bit_40mp(), "/api/preview"), 422, "no digit"),
     Case("preview-two-images", multipart("/api/preview", "image", lambda i, s: s, lambda i, s: s), 400,
          "exactly one"),
-    Case("preview-bomb-header", raw(lambda i, s: i.png_claiming(40000, 40000), "image/png", "/api/preview"), 413,
+    Case("preview-bomb-header", raw(lambda i, s: png_claiming(40000, 40000), "image/png", "/api/preview"), 413,
          "too large"),
 ]
 

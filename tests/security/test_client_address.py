@@ -1,5 +1,5 @@
 """One client address for rate limits, login lockouts and logs: the trusted proxy's header, validated,
-else the peer (finding 1 and 4 of issue 33)."""
+else the peer."""
 
 import base64
 import json

@@ -8,7 +8,6 @@ summary line), then the store is checked: every accepted prediction present, wit
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import dict_factory
 
+from helpers import free_port
 from recognizer.storage import ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,14 +52,6 @@ class Nodes:
         return cluster.connect()
 
 
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """gunicorn with gunicorn.conf.py, talking to ``nodes``; its outbox in a folder of its own."""
 
@@ -75,7 +67,7 @@ class Server:
             "CASSANDRA_CONSISTENCY": "QUORUM", "OUTBOX_DIR": str(tmp / "outbox"), "DJANGO_VAR_DIR": str(tmp),
             "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers),
             "GUNICORN_ACCESS_LOG": "/dev/null", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
-            # The load comes from one address: no throttling (tests/hostile tests the limits).
+            # The load comes from one address: no throttling (tests/security tests the limits).
             "RATE_LIMIT_PREDICT": "", "RATE_LIMIT_PREVIEW": "", "RATE_LIMIT_API": "",
         }
         if sync:
@@ -127,7 +119,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
-
 
 
 @dataclass
@@ -198,7 +189,7 @@ def run_load(server: Server, pngs: list[bytes], *, count: int, rate: float, clie
     return load
 
 
-def stored_rows(nodes: Nodes, results: list[Result], consistency=ConsistencyLevel.QUORUM) -> dict:
+def rows_of(nodes: Nodes, results: list[Result], consistency=ConsistencyLevel.QUORUM) -> dict:
     """The stored row of each accepted prediction (by id), read at ``consistency``."""
     session = nodes.session(consistency)
     try:
@@ -227,7 +218,7 @@ def counted_total(nodes: Nodes) -> int:
 
 def lost(nodes: Nodes, load: Load) -> list[Result]:
     """Accepted predictions that are not stored with the content the client was told."""
-    rows = stored_rows(nodes, load.accepted())
+    rows = rows_of(nodes, load.accepted())
     return [result for result in load.accepted()
             if (row := rows.get(uuid.UUID(result.body["id"]))) is None or row["digit"] != result.body["digit"]
             or [round(p, 5) for p in row["probabilities"]] != [round(p, 5) for p in result.body["probabilities"]]]
@@ -253,7 +244,6 @@ def wait_for(condition, seconds: float, step: float = 0.5) -> float:
         assert time.monotonic() - started < seconds, f"not within {seconds} s"
         time.sleep(step)
     return time.monotonic() - started
-
 
 
 def row_count(nodes: Nodes) -> int:

@@ -7,7 +7,7 @@ draw page's 280-unit canvas. The brush width is the digit's own mean stroke widt
 skeleton length), within the page's brush range. Deterministic: the same MNIST files and library
 versions give the same JSON.
 
-Run:  python tests/browser/make_strokes.py [--mnist-dir ../shared/mnist]
+Run:  python tests/ml/make_strokes.py [--mnist-dir ../shared/mnist]
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ a page at a time, and writes every row under its own id (so old links keep worki
 own write time: copying a row twice changes nothing, and a correction made in the new layout
 since then wins. The stats totals are not touched: ``prediction_counter`` is the same table in
 both layouts. The last copied id is kept in a checkpoint file, so an interrupted copy resumes.
-Deleting a copied prediction deletes its first-layout row too (``legacy_removals``): a copy run
-again later, once the new layout's tombstone is purged (``gc_grace_seconds``), cannot bring it back.
+Deleting a copied prediction deletes its first-layout row too (``tables.legacy_removals``): a copy
+run again later, once the new layout's tombstone is purged (``gc_grace_seconds``), cannot bring it back.
 """
 
 import uuid
@@ -15,45 +15,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cassandra import InvalidRequest
-from cassandra.cqlengine import columns
-from django_cassandra_engine.models import DjangoCassandraModel
 
-from ..models import PredictionColumns, keyed_by
-from . import cql, ids, writes
-from .keys import ALL
-from .records import StoredPrediction
+from ..storage import cql, ids, writes
+from ..storage.keys import ALL
+from ..storage.records import StoredPrediction
+from .tables import LegacyDay, LegacyImage, LegacyPrediction
 
 PAGE = 500
-
-
-class LegacyPrediction(PredictionColumns):
-    __table_name__ = "prediction"
-
-    bucket = columns.Date(partition_key=True)
-    id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
-    probabilities = columns.List(columns.Float, required=True)
-
-    Meta = keyed_by("id")
-
-
-class LegacyImage(DjangoCassandraModel):
-    __table_name__ = "prediction_image"
-
-    id = columns.TimeUUID(primary_key=True)
-    content_type = columns.Text(required=True)
-    data = columns.Blob(required=True)
-
-
-class LegacyDay(DjangoCassandraModel):
-    __table_name__ = "prediction_day"
-
-    scope = columns.Text(partition_key=True, default=ALL)
-    day = columns.Date(primary_key=True, clustering_order="DESC")
-
-    Meta = keyed_by("day")
-
-
-LEGACY_TABLES = (LegacyPrediction, LegacyImage, LegacyDay)
 
 
 def legacy_days() -> list:
@@ -62,17 +30,6 @@ def legacy_days() -> list:
         return [row["day"] for row in cql.run(cql.select(LegacyDay, "scope = ?", [ALL], columns="day"))]
     except InvalidRequest:  # "unconfigured table": a keyspace that began with today's layout
         return []
-
-
-def legacy_removals(prediction, *, timestamp: int) -> list:
-    """Deleting ``prediction``'s first-layout row, if this keyspace has that layout."""
-    keyspace, table = LegacyPrediction.column_family_name().split(".")
-    tables = cql.run(cql.bind("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND "
-                              "table_name = ?", [keyspace, table]))
-    if not tables:
-        return []
-    return [cql.delete(LegacyPrediction, {"bucket": ids.bucket_of(prediction.id).date(), "id": prediction.id},
-                       timestamp=timestamp)]
 
 
 def legacy_rows(day, *, before: uuid.UUID | None) -> Iterator[dict]:

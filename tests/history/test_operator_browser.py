@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import peaked
 from playwright.sync_api import expect
 
 from recognizer.preprocessing import to_png
@@ -21,8 +22,7 @@ def stored(mnist_test):
     images, _ = mnist_test
     made = []
     for index, digit in ((0, 7), (1, 2), (2, 7)):
-        probabilities = [0.02] * 10
-        probabilities[digit] = 0.82
+        probabilities = peaked(digit)
         made.append(prediction_store(
             source="upload", filename=f"digit-{index}.png", content_type="image/png", image=b"original",
             input_png=to_png(images[index].astype(np.float32) / 255), probabilities=probabilities,

@@ -1,5 +1,5 @@
 """Stored originals hold the picture and nothing else: hidden chunks and segments that Pillow does not
-report, and bytes after the end marker, are gone in every accepted format (issue 33, finding 2)."""
+report, and bytes after the end marker, are gone in every accepted format."""
 
 import io
 import uuid
