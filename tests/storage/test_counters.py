@@ -36,9 +36,12 @@ class FailingSession:
 
 
 def fail_next_flush(monkeypatch, error: Exception) -> None:
+    """The next counter batch fails with ``error``. No recount holds the counters: the hold is read
+    through the same session, and would fail first whenever its cached answer had aged."""
     failing = FailingSession(error, stats.connection.get_session())
     with monkeypatch.context() as patch:
         patch.setattr(stats.connection, "get_session", lambda: failing)
+        patch.setattr(stats, "held_by", lambda: None)
         stats.flush()
 
 
