@@ -20,6 +20,10 @@ from recognizer.models import (
     Prediction,
     RecountHeldId,
     RecountHold,
+    ReviewEntry,
+    ReviewHour,
+    ReviewLease,
+    ReviewPass,
     StatCounter,
 )
 from recognizer.storage import cql, outbox, stats, writes
@@ -27,7 +31,7 @@ from recognizer.storage.keys import keys_of
 from recognizer.storage.records import from_rows
 
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord,
-          CountedPrediction, RecountHold, RecountHeldId)
+          CountedPrediction, RecountHold, RecountHeldId, ReviewEntry, ReviewHour, ReviewLease, ReviewPass)
 
 
 @pytest.fixture(scope="session")

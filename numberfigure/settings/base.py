@@ -227,6 +227,10 @@ NUMBERFIGURE_SHARDS = env.int("CASSANDRA_SHARDS", default=16)
 # /healthz says "degraded" when this server's clock and Cassandra's differ by more (README, "Nothing accepted is lost").
 NUMBERFIGURE_MAX_CLOCK_SKEW_SECONDS = env.float("MAX_CLOCK_SKEW_SECONDS", default=1.0)
 NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
+# The review page: how long the predictions handed to a reviewer are kept from the others, and how
+# long a skipped one stays out of the queue (README "Review and retrain").
+NUMBERFIGURE_REVIEW_LEASE_SECONDS = env.int("REVIEW_LEASE_SECONDS", default=30)
+NUMBERFIGURE_REVIEW_SKIP_SECONDS = env.int("REVIEW_SKIP_SECONDS", default=600)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
 # Operations (issue 7): who may read /metrics, comma-separated addresses or networks; empty = nobody.

@@ -37,7 +37,7 @@ from cassandra.query import BatchStatement, BatchType
 
 from .. import metrics
 from ..models import CountedPrediction, RecountHeldId, RecountHold, StatCounter
-from . import cql
+from . import cql, review
 from .keys import ALL
 
 FLUSH_SECONDS = 1.0
@@ -59,6 +59,7 @@ class Stat(StrEnum):
     LABELLED = "labelled"
     LABELLED_CORRECT = "labelled_correct"
     CONFUSION = "confusion"  # name: "predicted,label"
+    REVIEW = "review"  # predictions waiting in a view's review queue; name: the view's key
 
 
 def contribution(prediction) -> Counter:
@@ -74,6 +75,9 @@ def contribution(prediction) -> Counter:
         totals[(Stat.LABELLED, ALL)] += 1
         totals[(Stat.LABELLED_CORRECT, ALL)] += int(prediction.corrected_label == prediction.digit)
         totals[(Stat.CONFUSION, f"{prediction.digit},{prediction.corrected_label}")] += 1
+    if review.queued(prediction):
+        for scope in review.scopes_of(prediction):
+            totals[(Stat.REVIEW, scope)] += 1
     return +totals
 
 
