@@ -30,24 +30,24 @@ def review_next(*, user: str, filters: Filters, count: int, exclude: set[uuid.UU
     """Up to ``count`` queued predictions, most doubtful first, that no other reviewer holds, leased to
     ``user`` for ``REVIEW_LEASE_SECONDS``; ``exclude``: the ones the reviewer already has."""
     taken: list[StoredPrediction] = []
-    seen = set(exclude)
+    seen = set(exclude)  # handed out, tried, or found stale
     read = count * 2 + len(exclude)
     while len(taken) < count:
         entries = review.read(scope=filters.key, limit=read, date_from=filters.date_from, date_to=filters.date_to)
         fresh = list({entry.id: entry for entry in entries if entry.id not in seen}.values())
         if not fresh:
-            return taken
-        seen.update(entry.id for entry in fresh)
+            if len(entries) < read:  # the queue holds no more
+                return taken
+            read *= 2
+            continue
         rows = _rows([entry.id for entry in fresh])
         stale = [(entry, row) for entry, row in zip(fresh, rows, strict=True) if row is None or not review.queued(row)]
         if stale:
             cql.run_concurrently([review.remove(entry, timestamp=_stale_time(row, entry)) for entry, row in stale])
         live = [row for row in rows if row is not None and review.queued(row)][:count - len(taken)]
+        seen.update([entry.id for entry, _ in stale] + [row.id for row in live])
         won = review.claim([row.id for row in live], holder=user, seconds=settings.NUMBERFIGURE_REVIEW_LEASE_SECONDS)
         taken += [row for row, mine in zip(live, won, strict=True) if mine]
-        if len(entries) < read:  # the queue holds no more
-            return taken
-        read *= 2
     return taken
 
 
@@ -68,11 +68,13 @@ def review_skip(*, prediction_id: uuid.UUID) -> None:
     review.lease(prediction_id, holder=review.SKIPPED, seconds=settings.NUMBERFIGURE_REVIEW_SKIP_SECONDS)
 
 
-def review_undo(*, prediction_id: uuid.UUID, user: str) -> StoredPrediction:
+def review_undo(*, prediction_id: uuid.UUID, user: str) -> tuple[int | None, StoredPrediction]:
     """Take back a decision: a label is cleared (the prediction is queued again), a skip is
-    forgotten; either way the prediction is leased to ``user`` again, to decide anew."""
+    forgotten; either way the prediction is leased to ``user`` again, to decide anew.
+    (The label taken back, the prediction.)"""
     prediction = _current(prediction_id)
-    if prediction.corrected_label is not None:
+    before = prediction.corrected_label
+    if before is not None:
         prediction = prediction_correct(prediction=prediction, label=None, user=user)
     review.lease(prediction_id, holder=user, seconds=settings.NUMBERFIGURE_REVIEW_LEASE_SECONDS)
-    return prediction
+    return before, prediction
