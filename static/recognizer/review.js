@@ -5,8 +5,8 @@
   const root = document.getElementById("review");
   if (!root) return;
   const UNDO_DEPTH = 10;
-  const AHEAD = 8; // items fetched ahead
-  const REFILL_BELOW = 4;
+  const AHEAD = 16; // items fetched ahead
+  const REFILL_BELOW = 10;
   const $ = (selector) => root.querySelector(selector);
   const view = {
     item: $(".review-item"), empty: $(".review-empty"), original: $(".review-original"),
