@@ -55,7 +55,8 @@ def hour_of(prediction_id: uuid.UUID) -> dt.datetime:
 
 def queued(prediction) -> bool:
     """Whether the prediction belongs in the queue: scored doubtful enough, and not labelled."""
-    return prediction.doubt is not None and prediction.doubt >= QUEUE_FROM and prediction.corrected_label is None
+    doubt = getattr(prediction, "doubt", None)  # records read before scoring, and plain test records, have none
+    return doubt is not None and doubt >= QUEUE_FROM and prediction.corrected_label is None
 
 
 def scopes_of(prediction) -> set[str]:
