@@ -1,13 +1,19 @@
 """The review queue in Cassandra: its order, and its agreement with labels and deletes."""
 
+import io
+import time
+
 import pytest
 from cassandra.util import min_uuid_from_time
+from django.core.management import call_command
 
+from recognizer.ml import mnist
+from recognizer.preprocessing import to_png
 from recognizer.review.scoring import score_next
 from recognizer.review.selectors import review_left
 from recognizer.review.services import review_next
 from recognizer.selectors import Filters, prediction_get
-from recognizer.services import prediction_correct, prediction_delete
+from recognizer.services import prediction_correct, prediction_delete, prediction_store
 from recognizer.storage import review
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +78,19 @@ def test_filters_and_dates_narrow_the_queue(queue):
     day = drawn[0].created_at.date()
     assert review_next(user="cy", filters=Filters(date_to=day.replace(year=day.year - 1)), count=10) == []
     assert len(review_next(user="dee", filters=Filters(date_from=day, date_to=day), count=10)) >= 1
+
+
+def test_score_predictions_scores_what_is_stored_and_goes_back_with_since(doubtful, cassandra):
+    image, _, probabilities, expected = doubtful[0]
+    png = to_png(mnist.to_unit(image))
+    stored = prediction_store(source="api", filename=None, content_type="image/png", image=png, input_png=png,
+                              probabilities=probabilities, model_version="test", latency_ms=1.0,
+                              created=time.time() - 60)
+    out = io.StringIO()
+    call_command("score_predictions", stdout=out)
+    assert "Read 1 predictions" in out.getvalue()
+    assert prediction_get(prediction_id=stored.id).doubt == pytest.approx(expected, abs=1e-3)
+    call_command("score_predictions", stdout=out)
+    assert "Read 0 predictions" in out.getvalue()
+    call_command("score_predictions", "--since", stored.created_at.date().isoformat(), stdout=out)
+    assert out.getvalue().count("Read 1 predictions") == 2
