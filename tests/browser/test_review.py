@@ -1,4 +1,4 @@
-"""The review page in Chromium: every key, undo through ten decisions, and a hundred labels by keyboard."""
+"""The review page (/review) in Chromium: every key, undo through ten decisions, and a hundred labels by keyboard."""
 
 import time
 import uuid
@@ -10,8 +10,6 @@ from recognizer.models import ReviewLease
 from recognizer.selectors import prediction_get
 from recognizer.storage import cql, review
 
-from ..browser.conftest import browser, new_page, page, screenshot  # noqa: F401 - Chromium fixtures
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.usefixtures("cassandra"),
@@ -20,7 +18,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def reviewing(page, live_server, django_user_model):  # noqa: F811 - the imported fixture
+def reviewing(page, live_server, django_user_model):
     """``reviewing()``: the review page open for a logged-in staff user, its first item on screen."""
 
     def open_page():
@@ -104,7 +102,7 @@ def test_undo_goes_back_through_the_last_ten_decisions(reviewing, queue):
     assert [label_of(i) for i in decided] == [0, 1, 8] + [None] * 9
 
 
-def test_a_hundred_labels_by_keyboard(reviewing, queue, screenshot):  # noqa: F811 - the imported fixture
+def test_a_hundred_labels_by_keyboard(reviewing, queue, screenshot):
     stored = {str(p.id): p for p in queue(100)}
     screen = reviewing()
     screenshot(screen, "review")
