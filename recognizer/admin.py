@@ -31,6 +31,10 @@ class NumberfigureAdminSite(admin.AdminSite):
                 "models": [
                     {"name": "Predictions", "object_name": "Prediction", "admin_url": reverse("history"),
                      "add_url": None, "view_only": True, "perms": {"view": True}},
+                    {"name": "Review queue", "object_name": "Review", "admin_url": reverse("review"),
+                     "add_url": None, "view_only": True, "perms": {"view": True}},
+                    {"name": "Model versions", "object_name": "ModelVersion", "admin_url": reverse("model_versions"),
+                     "add_url": None, "view_only": True, "perms": {"view": True}},
                     {"name": "Statistics", "object_name": "Stats", "admin_url": reverse("stats"),
                      "add_url": None, "view_only": True, "perms": {"view": True}},
                 ],

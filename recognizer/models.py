@@ -74,6 +74,9 @@ class Prediction(PredictionColumns):
     # Set by the transaction that wins a delete; the row and its entries are removed next. Readers
     # treat a marked row as gone.
     deleted = columns.Boolean()
+    # How likely the model's answer is wrong (``ml.doubt``), set by the scoring pass
+    # (``manage.py score_predictions``); the review queue's order.
+    doubt = columns.Float()
 
 
 class OriginalChunk(DjangoCassandraModel):
@@ -214,3 +217,49 @@ class DriftDay(DjangoCassandraModel):
     model_version = columns.Text(partition_key=True)
     day = columns.Date(primary_key=True)
     value = columns.Counter()
+
+
+class ReviewEntry(DjangoCassandraModel):
+    """A prediction waiting for review, in the queue of one view (``scope``: ``all`` or a filter key).
+
+    Partitioned by doubt band and hour (``storage.review``): a band's newest hours are read first,
+    the most doubtful first within each. Labelled and deleted predictions leave it.
+    """
+
+    __table_name__ = "review_queue"
+    Meta = keyed_by("id")
+
+    scope = columns.Text(partition_key=True)
+    band = columns.SmallInt(partition_key=True)
+    hour = columns.DateTime(partition_key=True)
+    doubt = columns.Float(primary_key=True, clustering_order="DESC")
+    id = columns.TimeUUID(primary_key=True, clustering_order="DESC")
+
+
+class ReviewHour(DjangoCassandraModel):
+    """The hours holding queued predictions of one view and doubt band, newest first."""
+
+    __table_name__ = "review_hours"
+    Meta = keyed_by("hour")
+
+    scope = columns.Text(partition_key=True)
+    band = columns.SmallInt(partition_key=True)
+    hour = columns.DateTime(primary_key=True, clustering_order="DESC")
+
+
+class ReviewLease(DjangoCassandraModel):
+    """Who holds a queued prediction for now (a reviewer, or ``skipped``); written with a TTL."""
+
+    __table_name__ = "review_leases"
+
+    id = columns.TimeUUID(primary_key=True)
+    holder = columns.Text()
+
+
+class ReviewPass(DjangoCassandraModel):
+    """How far the scoring pass has come: the newest prediction id it scored."""
+
+    __table_name__ = "review_pass"
+
+    name = columns.Text(primary_key=True)
+    last_id = columns.TimeUUID()

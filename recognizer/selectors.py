@@ -108,6 +108,11 @@ class Stats:
     confusion: list[list[int]] = field(default_factory=lambda: [[0] * 10 for _ in range(10)])
 
     @property
+    def changed(self) -> int:
+        """Labels that differ from the model's digit (the others confirm it)."""
+        return self.labelled - self.labelled_correct
+
+    @property
     def share_corrected(self) -> float | None:
         return self.labelled / self.total if self.total else None
 

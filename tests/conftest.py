@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import helpers
+import numpy as np
 import pytest
 from cassandra import WriteTimeout, WriteType
 from django.db import connections
@@ -20,7 +21,8 @@ from helpers import images as hostile_images
 from helpers.browser import DrawPage
 from PIL import Image
 
-from recognizer.ml import mnist
+from recognizer.ml import doubt, mnist
+from recognizer.ml.runtime import get_classifier
 from recognizer.models import (
     BucketEntry,
     CountedPrediction,
@@ -33,14 +35,23 @@ from recognizer.models import (
     Prediction,
     RecountHeldId,
     RecountHold,
+    ReviewEntry,
+    ReviewHour,
+    ReviewLease,
+    ReviewPass,
     StatCounter,
 )
-from recognizer.storage import cql, outbox, stats, writes
+from recognizer.preprocessing import to_png
+from recognizer.review.scoring import score_next
+from recognizer.services import prediction_store
+from recognizer.storage import cql, outbox, review, stats, writes
 from recognizer.storage.keys import keys_of
-from recognizer.storage.records import from_rows
+from recognizer.storage.records import StoredPrediction, from_rows
 
+SCANNED = 3000  # MNIST test digits scored once per run to find doubtful ones (review queue tests)
 TABLES = (Prediction, OriginalChunk, MonthEntry, BucketEntry, FilterEntry, StatCounter, IdempotencyRecord,
-          CountedPrediction, RecountHold, RecountHeldId, DriftCounter, DriftDay)
+          CountedPrediction, RecountHold, RecountHeldId, DriftCounter, DriftDay, ReviewEntry, ReviewHour,
+          ReviewLease, ReviewPass)
 
 
 @pytest.fixture(scope="session")
@@ -264,6 +275,36 @@ def open_draw(new_page, live_server):
 @pytest.fixture
 def draw_page(open_draw) -> DrawPage:
     return open_draw()
+
+
+@pytest.fixture(scope="session")
+def doubtful(mnist_test):
+    """MNIST test digits the model doubts, most doubtful first: (image, label, probabilities, doubt)."""
+    images, labels = mnist_test
+    inputs = mnist.to_unit(images[:SCANNED])
+    classifier = get_classifier()
+    probabilities = classifier.predict(inputs)
+    doubts = np.array(doubt.doubts_of(classifier, probabilities, inputs))
+    order = [int(i) for i in np.argsort(-doubts) if doubts[i] >= review.QUEUE_FROM]
+    return [(images[i], int(labels[i]), [float(p) for p in probabilities[i]], float(doubts[i])) for i in order]
+
+
+@pytest.fixture
+def queue(cassandra, doubtful):
+    """``queue(n, source=...)``: store the ``n`` most doubtful digits (oldest first), score them; the stored."""
+
+    def fill(count: int, *, source: str = "draw", start: int = 0) -> list[StoredPrediction]:
+        stored = []
+        for image, _, probabilities, _ in doubtful[start:start + count]:
+            png = to_png(mnist.to_unit(image))
+            stored.append(prediction_store(source=source, filename=None, content_type="image/png", image=png,
+                                           input_png=png, probabilities=probabilities, model_version="test",
+                                           latency_ms=1.0))
+        while score_next(settle=0):
+            pass
+        return stored
+
+    return fill
 
 
 def pytest_collection_modifyitems(items):

@@ -233,6 +233,10 @@ NUMBERFIGURE_UNSURE_BELOW = env.float("UNSURE_BELOW", default=0.7)
 NUMBERFIGURE_DRIFT_REFERENCE = env.str("DRIFT_REFERENCE", default="card")
 NUMBERFIGURE_DRIFT_REFERENCE_DAYS = env.int("DRIFT_REFERENCE_DAYS", default=7)
 NUMBERFIGURE_DRIFT_MIN_SAMPLE = env.int("DRIFT_MIN_SAMPLE", default=200)
+# The review page: how long the predictions handed to a reviewer are kept from the others, and how
+# long a skipped one stays out of the queue (README "Review and retrain").
+NUMBERFIGURE_REVIEW_LEASE_SECONDS = env.int("REVIEW_LEASE_SECONDS", default=30)
+NUMBERFIGURE_REVIEW_SKIP_SECONDS = env.int("REVIEW_SKIP_SECONDS", default=600)
 # Whether anyone may browse the history and stats (correcting and deleting always need staff).
 NUMBERFIGURE_HISTORY_PUBLIC = env.bool("HISTORY_PUBLIC", default=False)
 # Operations: who may read /metrics, comma-separated addresses or networks; empty = nobody.

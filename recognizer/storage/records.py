@@ -34,6 +34,7 @@ class StoredPrediction:
     version: int | None = None
     change_id: uuid.UUID | None = None
     deleted: bool | None = None
+    doubt: float | None = None  # how likely the answer is wrong (``ml.doubt``), once scored
     pending: bool = False  # in the local outbox, not yet in Cassandra (not a column)
 
     @property

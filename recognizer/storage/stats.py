@@ -38,7 +38,7 @@ from django.conf import settings
 
 from .. import metrics
 from ..models import CountedPrediction, RecountHeldId, RecountHold, StatCounter
-from . import cql, drift
+from . import cql, drift, review
 from .keys import ALL
 
 FLUSH_SECONDS = 1.0
@@ -61,6 +61,7 @@ class Stat(StrEnum):
     LABELLED_CORRECT = "labelled_correct"
     CONFUSION = "confusion"  # name: "predicted,label"
     DRIFT = "drift"  # name: "day|model version|figure|value", in the drift tables (``storage.drift``)
+    REVIEW = "review"  # predictions waiting in a view's review queue; name: the view's key
 
 
 def contribution(prediction) -> Counter:
@@ -78,6 +79,9 @@ def contribution(prediction) -> Counter:
         totals[(Stat.CONFUSION, f"{prediction.digit},{prediction.corrected_label}")] += 1
     totals.update({(Stat.DRIFT, name): amount for name, amount in
                    drift.contribution(prediction, unsure_below=settings.NUMBERFIGURE_UNSURE_BELOW).items()})
+    if review.queued(prediction):
+        for scope in review.scopes_of(prediction):
+            totals[(Stat.REVIEW, scope)] += 1
     return +totals
 
 

@@ -23,7 +23,7 @@ from cassandra.query import BoundStatement
 
 from ..first_layout.tables import legacy_removals
 from ..models import BucketEntry, FilterEntry, MonthEntry, OriginalChunk, Prediction
-from . import cql, ids
+from . import cql, ids, review
 from .keys import ALL, keys_of, possible_keys
 from .records import StoredPrediction
 
@@ -185,24 +185,38 @@ def deletion_if_unchanged(prediction: StoredPrediction, deleted: StoredPredictio
 
 def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement], set]:
     """What the winner of a correction writes next: the row's index entries as they now should be,
-    every other possible key removed, and new list entries."""
+    every other possible key removed, new list entries, and its review queue entries (out when
+    labelled, back when the label is cleared)."""
     keys, at = keys_of(after), change_time(after, after.version)
     entries = new_list_entries(after, keys)
+    queue = review.entries(after, timestamp=at) if review.queued(after) else review.removals(after, timestamp=at)
     return [
         *index_removals(after, possible_keys(after) - keys, timestamp=at),
         *index_entries(after, keys, timestamp=at),
         *list_entries(entries),
+        *queue,
     ], entries
 
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
     """What the winner of a delete removes next: the row, its original, every index entry it could
-    have and its row in the first layout (``first_layout.tables``). List entries stay: a reader skips
-    an emptied partition at the cost of one small read."""
+    have, its review queue entries and its row in the first layout (``first_layout.tables``). List
+    entries stay: a reader skips an emptied partition at the cost of one small read."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),
         cql.delete(OriginalChunk, {"id": deleted.id}, timestamp=at),
         *index_removals(deleted, possible_keys(deleted), timestamp=at),
+        *review.removals(deleted, timestamp=at),
         *legacy_removals(deleted, timestamp=at),
     ], set()
+
+
+def scoring(prediction: StoredPrediction) -> list[BoundStatement]:
+    """What the scoring pass writes for a prediction it scored: its doubt and, when doubtful enough,
+    its queue entries, at the creation's write time (a later correction or delete wins over them)."""
+    timestamp = ids.write_time(prediction.id)
+    return [cql.bind(f"UPDATE {Prediction.column_family_name()} USING TIMESTAMP ? SET doubt = ? "
+                     "WHERE bucket = ? AND shard = ? AND id = ?",
+                     [timestamp, prediction.doubt, *_row_key(prediction).values()]),
+            *review.entries(prediction, timestamp=timestamp)]

@@ -130,7 +130,8 @@ def test_sync_cassandra_creates_the_keyspace_as_configured_and_can_run_again(cas
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", [fresh_keyspace])}
     assert tables == {"predictions_by_bucket", "original_chunks", "months_by_scope", "buckets_by_month",
                       "ids_by_filter", "prediction_counter", "idempotency_keys", "counted_predictions",
-                      "stats_recount", "stats_recount_held", "drift_by_day", "drift_days_by_version"}
+                      "stats_recount", "stats_recount_held", "drift_by_day", "drift_days_by_version",
+                      "review_queue", "review_hours", "review_leases", "review_pass"}
 
 
 def test_filters_by_digit_and_source_page_across_days(cassandra):
