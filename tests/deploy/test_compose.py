@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 from servers import REPO, exchange, free_port, logged, request
 
 PREVIEWS = 8  # RATE_LIMIT_PREVIEW of the stack, per hour
@@ -95,7 +96,7 @@ class Stack:
         self.wait_healthy("cassandra")
         self.compose("up", "-d", "--no-deps", "web")
         self.wait_healthy("web")
-        self.compose("up", "-d", "--no-deps", "nginx")
+        self.compose("up", "-d", "--no-deps", "prometheus", "nginx")
         self.wait_answering()
         # Podman's DNS (aardvark-dns) reloads as each container joins; once, under heavy load, web could not
         # resolve redis for 20 s after nginx joined (docs/deploy.md). Up means web finds its peers by name.
@@ -103,6 +104,13 @@ class Stack:
         deadline = time.monotonic() + 60
         while self.podman("exec", self.container("web"), "python", "-c", resolve, check=False).returncode:
             assert time.monotonic() < deadline, "web does not resolve redis and cassandra"
+
+    def prometheus(self, query: str) -> dict:
+        """An answer of the prometheus container's HTTP API (published nowhere), asked from inside it."""
+        done = self.podman("exec", self.container("prometheus"), "wget", "-qO-", f"http://localhost:9090/api/v1/{query}")
+        answer = json.loads(done.stdout)
+        assert answer["status"] == "success", answer
+        return answer["data"]
 
     def wait_answering(self) -> None:
         """Until /healthz answers 200 through nginx."""
@@ -204,6 +212,31 @@ def test_metrics_are_refused_outside_the_allow_list(stack):
     refused = stack.podman("exec", stack.container("cassandra"), "python3", "-c", fetch, "http://web:8000/metrics",
                            check=False)
     assert "HTTP Error 403" in refused.stderr
+
+
+def test_prometheus_scrapes_web_through_the_metrics_network_and_loads_the_alert_rules(stack):
+    deadline = time.monotonic() + 90  # the first scrape comes within one scrape_interval (15 s) of its start
+    while True:
+        [target] = stack.prometheus("targets?state=active")["activeTargets"]
+        scraped = stack.prometheus("query?query=numberfigure_http_requests_total")["result"]
+        if target["health"] == "up" and scraped:
+            break
+        assert time.monotonic() < deadline, f"{target}\n{stack.logs('prometheus')[-2000:]}"
+        time.sleep(2)
+    assert target["scrapeUrl"] == "http://web:8000/metrics" and target["lastError"] == ""
+    assert {series["metric"]["job"] for series in scraped} == {"numberfigure"}  # the app's own counters
+
+    loaded = {rule["name"]: rule for group in stack.prometheus("rules?type=alert")["groups"] for rule in group["rules"]}
+    shipped = {rule["alert"] for group in yaml.safe_load((REPO / "deploy" / "prometheus" / "alerts.yml").read_text())
+               ["groups"] for rule in group["rules"]}
+    assert {"NumberfigureDriftModerate", "NumberfigureDriftSignificant", "NumberfigureUnsureShareDoubled"} <= shipped
+    assert set(loaded) == shipped
+    assert all(rule["health"] == "ok" for rule in loaded.values()), loaded
+
+    # Prometheus is on the metrics network alone with web: it cannot even name the other services.
+    reached = stack.podman("exec", stack.container("prometheus"), "wget", "-qO-", "-T", "3", "http://cassandra:9042",
+                           check=False)
+    assert reached.returncode != 0 and "resolve" in reached.stderr, reached.stderr
 
 
 def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, digit_png, tmp_path):
