@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import free_port
 from helpers.servers import REPO, exchange, logged, request
 
@@ -59,6 +60,8 @@ class Stack:
             "WEB_CONCURRENCY=3",
             f"WEB_PORT={self.port}",
             "METRICS_ALLOWED_IPS=127.0.0.1",
+            # web's and prometheus's network: one of its own, beside a stack on the default (docs/deploy.md)
+            f"METRICS_SUBNET=172.31.254.{16 * secrets.randbelow(16)}/28",
             f"RATE_LIMIT_PREVIEW={PREVIEWS}/h",
             "RATE_LIMIT_PREDICT=10000/h",
             # nginx's own per-address limit out of the way: the app's, counted in Redis, is tested
@@ -97,7 +100,7 @@ class Stack:
         self.wait_healthy("cassandra")
         self.compose("up", "-d", "--no-deps", "web")
         self.wait_healthy("web")
-        self.compose("up", "-d", "--no-deps", "nginx")
+        self.compose("up", "-d", "--no-deps", "prometheus", "nginx")
         self.wait_answering()
         # Podman's DNS (aardvark-dns) reloads as each container joins; once, under heavy load, web could not
         # resolve redis for 20 s after nginx joined (docs/deploy.md). Up means web finds its peers by name.
@@ -105,6 +108,13 @@ class Stack:
         deadline = time.monotonic() + 60
         while self.podman("exec", self.container("web"), "python", "-c", resolve, check=False).returncode:
             assert time.monotonic() < deadline, "web does not resolve redis and cassandra"
+
+    def prometheus(self, query: str) -> dict:
+        """An answer of the prometheus container's HTTP API (published nowhere), asked from inside it."""
+        done = self.podman("exec", self.container("prometheus"), "wget", "-qO-", f"http://localhost:9090/api/v1/{query}")
+        answer = json.loads(done.stdout)
+        assert answer["status"] == "success", answer
+        return answer["data"]
 
     def wait_answering(self) -> None:
         """Until /healthz answers 200 through nginx."""
@@ -206,6 +216,33 @@ def test_metrics_are_refused_outside_the_allow_list(stack):
     refused = stack.podman("exec", stack.container("cassandra"), "python3", "-c", fetch, "http://web:8000/metrics",
                            check=False)
     assert "HTTP Error 403" in refused.stderr
+
+
+def test_prometheus_scrapes_web_through_the_metrics_network_and_loads_the_alert_rules(stack):
+    deadline = time.monotonic() + 90  # the first scrape comes within one scrape_interval (15 s) of its start
+    while True:
+        targets = stack.prometheus("targets?state=active")["activeTargets"]  # none until its first sync
+        scraped = stack.prometheus("query?query=numberfigure_http_requests_total")["result"]
+        if [target["health"] for target in targets] == ["up"] and scraped:
+            break
+        assert time.monotonic() < deadline, f"{targets}\n{stack.logs('prometheus')[-3000:]}"
+        time.sleep(2)
+    [target] = targets
+    assert target["scrapeUrl"] == "http://web:8000/metrics" and target["lastError"] == ""
+    assert {series["metric"]["job"] for series in scraped} == {"numberfigure"}  # the app's own counters
+
+    loaded = {rule["name"]: rule for group in stack.prometheus("rules?type=alert")["groups"] for rule in group["rules"]}
+    shipped = {rule["alert"] for group in yaml.safe_load((REPO / "deploy" / "prometheus" / "alerts.yml").read_text())
+               ["groups"] for rule in group["rules"]}
+    assert {"NumberfigureDriftModerate", "NumberfigureDriftSignificant", "NumberfigureUnsureShareDoubled"} <= shipped
+    assert set(loaded) == shipped
+    assert all(rule["health"] == "ok" for rule in loaded.values()), loaded
+
+    # Prometheus is on the metrics network alone with web: it cannot even name the other services.
+    reached = stack.podman("exec", stack.container("prometheus"), "wget", "-O-", "-T", "3", "http://cassandra:9042",
+                           check=False)
+    # GNU wget's words (the stand-in's), then busybox wget's (the official image's)
+    assert re.search("unable to resolve host address|bad address", reached.stderr), reached.stderr
 
 
 def test_previews_past_the_rate_get_429_counted_in_redis_across_workers(stack, digit_png, tmp_path):

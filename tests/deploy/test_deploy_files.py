@@ -79,7 +79,13 @@ def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     assert networks["internal"]["internal"] is True
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"nginx"}
-    assert all(service["networks"] == ["internal"] for name, service in services.items() if name != "nginx")
+    assert all(services[name]["networks"] == ["internal"] for name in ("cassandra", "redis"))
+    # /metrics: web lets in the metrics network, which only prometheus shares with it
+    assert services["web"]["networks"] == ["internal", "metrics"] and services["prometheus"]["networks"] == ["metrics"]
+    assert [name for name, service in services.items() if "metrics" in service["networks"]] == ["web", "prometheus"]
+    assert networks["metrics"]["internal"] is True
+    subnet = networks["metrics"]["ipam"]["config"][0]["subnet"]
+    assert services["web"]["environment"]["METRICS_ALLOWED_IPS"].startswith(subnet)
     nginx = services["nginx"]
     assert any(port.endswith(":80") for port in nginx["ports"]) and "internal" in nginx["networks"]
     assert nginx["environment"]["NGINX_UPSTREAM"] == "web:8000"
