@@ -115,9 +115,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second factor
     "recognizer.web.sessions.SessionTimeoutMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Messages, frame options and CSP, for pages; the JSON API gets fixed headers (numberfigure/pages_only.py).
+    "numberfigure.pages_only.MessagesOnPages",
+    "numberfigure.pages_only.FrameOptionsOnPages",
+    "numberfigure.pages_only.ContentSecurityPolicyOnPages",
     "recognizer.web.middleware.ProblemMiddleware",
     # Last, as django-axes asks: counts failed logins and answers a locked-out one.
     "axes.middleware.AxesMiddleware",
