@@ -166,6 +166,9 @@ DATABASES = {
                 "lazy_connect": True,
                 "retry_connect": True,
                 "connect_timeout": env.float("CASSANDRA_CONNECT_TIMEOUT", default=5.0),
+                # LZ4 on every frame gains nothing on the payload that matters (PNGs, already
+                # compressed) and costs both the app and the node CPU (docs/speed.md).
+                "compression": env.bool("CASSANDRA_COMPRESSION", default=False),
                 **cassandra_driver_policies(),
             },
         },
