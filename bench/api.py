@@ -43,6 +43,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cassandra.cluster import Cluster
@@ -202,8 +203,26 @@ class Server:
                 process.wait(60)
 
 
+@cache
 def cassandra_pids() -> list[int]:
-    return [pid for pid, (_, command) in processes().items() if "CassandraDaemon" in command]
+    """The node the app talks to: the Cassandra process listening on CASSANDRA_PORT here (not another
+    one on the machine, e.g. a container's, whose CPU is not the app's and which may come and go)."""
+    port = int(os.environ.get("CASSANDRA_PORT", "9042"))
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: listening
+                sockets.add(f"socket:[{fields[9]}]")
+    found = []
+    for pid, (_, command) in processes().items():
+        if "CassandraDaemon" in command:
+            try:
+                if sockets & {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}:
+                    found.append(pid)
+            except OSError:
+                continue
+    return found
 
 
 def drop_keyspace(keyspace: str = KEYSPACE) -> None:

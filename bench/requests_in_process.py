@@ -80,11 +80,12 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, request in requests.items():
                 rounds[name].append(timed(handler, *request))
+        print(f"{args.tree}: lowest of {args.rounds} rounds' medians, ms per request")
+        for name, figures in rounds.items():
+            wall, cpu = min(wall for wall, _ in figures), min(cpu for _, cpu in figures)
+            print(f"  {name:<8} wall {wall:6.3f}  CPU {cpu:6.3f}")
     finally:
-        connection.get_session().execute(f"DROP KEYSPACE IF EXISTS {args.keyspace}")
-    print(f"{args.tree}: lowest of {args.rounds} rounds' medians, ms per request")
-    for name, figures in rounds.items():
-        print(f"  {name:<8} wall {min(wall for wall, _ in figures):6.3f}  CPU {min(cpu for _, cpu in figures):6.3f}")
+        connection.get_session().execute(f"DROP KEYSPACE IF EXISTS {args.keyspace}", timeout=60)
 
 
 if __name__ == "__main__":
