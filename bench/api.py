@@ -42,6 +42,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -214,14 +215,20 @@ def cassandra_pids() -> list[int]:
             fields = line.split()
             if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: listening
                 sockets.add(f"socket:[{fields[9]}]")
-    found = []
-    for pid, (_, command) in processes().items():
-        if "CassandraDaemon" in command:
-            try:
-                if sockets & {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}:
-                    found.append(pid)
-            except OSError:
-                continue
+    found = [pid for pid, (_, command) in processes().items()
+             if "CassandraDaemon" in command and sockets & open_files(pid)]
+    if not found:
+        raise SystemExit(f"No Cassandra node listens on port {port} here")
+    return found
+
+
+def open_files(pid: int) -> set[str]:
+    """What a process's file descriptors point to (those that stay open while they are read)."""
+    found = set()
+    with suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):  # closed meanwhile
+                found.add(os.readlink(fd))
     return found
 
 
