@@ -1,24 +1,26 @@
 """The API under load as `make run` serves it: latency, throughput, how the load spreads, CPU per request.
 
 Starts `make run` (gunicorn with gunicorn.conf.py) on a free port against the local Cassandra node, in
-the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits raised out of the way
-(their counting still runs), and drives it with wrk (``scripts/require wrk``). For
-``POST /api/predict`` (recognise and store) and ``POST /api/preview`` (recognise only), with a
-280×280 PNG, it prints:
+the keyspace ``--keyspace`` (default ``bench_numberfigure``; dropped at the end, so name one nobody else
+uses), with the rate limits raised out of the way (their counting still runs), and drives it with wrk
+(``scripts/require wrk``). For ``POST /api/predict`` (recognise and store), ``POST /api/preview``
+(recognise only), both with a 280×280 PNG, and ``GET`` of an address nothing answers (the 404: the
+framework alone, the machine's phase marker), it prints, per run as it goes:
 
-- p50/p99 latency at concurrency 1;
-- requests/s at concurrency 16 and 64, and the ratio predict/preview;
-- the CPU a predict costs more than a preview (storing it, and answering with the stored prediction);
+- p50/p99 latency at concurrency 1 (all three), requests/s at concurrency 16 and 64 (predict, preview);
+- CPU per request of the app (master and workers) and of Cassandra, from /proc;
 - the share of requests each gunicorn worker served (the app's log line of a request names its worker);
-- CPU per request of the app (master and workers) and of Cassandra, from /proc.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--rounds 1] [--close] [--nginx] [--workers N]
-                                  [--worker-class CLASS] [--threads N]
+and at the end one table, each figure per round and the median of the rounds, with the figures derived
+from one round's runs (preview ÷ 404, predict − preview, ...) beside their targets. ``--output FILE``
+also writes that table as Markdown, headed by the date and the command, for docs/ to include.
+
+    .venv/bin/python bench/api.py [--seconds 6] [--rounds 3] [--keyspace NAME] [--output FILE]
+                                  [--close] [--nginx] [--workers N] [--worker-class CLASS] [--threads N]
 
 At 16 and 64, predict and preview take turns every 2 s until each had ``--seconds``: the machine's
 speed drifts by up to ±30 % within minutes, and taking turns puts that drift on both alike, so their
-ratio compares like with like. ``--rounds N`` repeats every run N times and prints each figure as its
-lowest–highest, the ratio from runs of the same round.
+ratio compares like with like; derived figures come from runs of the same round for the same reason.
 
 By default the clients keep their connections alive (browsers and HTTP client sessions do) and talk
 to gunicorn directly. ``--close`` adds runs with a new connection per request, ``--nginx`` adds runs
@@ -35,10 +37,14 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cassandra.cluster import Cluster
@@ -46,20 +52,19 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYSPACE = "bench_numberfigure"
-ENDPOINTS = ("predict", "preview")
+ENDPOINTS = ("predict", "preview")  # POST the digit PNG; throughput is measured for these
+NOT_FOUND = "404"  # GET of an address no URL pattern matches: through every middleware, no view
+PATHS = {"predict": "/api/predict", "preview": "/api/preview", NOT_FOUND: "/api/no-such-address"}
+ROUTES = {"predict": "/api/predict", "preview": "/api/preview", NOT_FOUND: "unresolved"}  # the app's log line
 CONCURRENCY = (1, 16, 64)  # latency at the first, throughput at the others
 TURN_SECONDS = 2  # predict and preview take turns this long in a throughput run (``in_turns``)
 UNLIMITED = "1000000/s"
 SETTLE_SECONDS = 0.2  # after the backlog: longer than the requests other workers still run (``settle``)
 TICK = os.sysconf("SC_CLK_TCK")
 
-# wrk: POST the body file; report exact figures as one JSON line at the end.
+# wrk: send the request; report exact figures as one JSON line at the end.
 WRK_SCRIPT = """
-local file = io.open("{body}", "rb")
-wrk.method = "POST"
-wrk.body = file:read("*a")
-file:close()
-wrk.headers["Content-Type"] = "image/png"
+{request}
 {close}
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -91,14 +96,25 @@ def require_wrk() -> str:
                           check=True).stdout.strip()
 
 
-def wrk_scripts(work: Path) -> dict[bool, Path]:
-    """The digit PNG in ``work`` and wrk's script posting it, by keep-alive (True) or not (False)."""
+POST_PNG = """
+local file = io.open("{body}", "rb")
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+wrk.headers["Content-Type"] = "image/png"
+"""
+
+
+def wrk_scripts(work: Path) -> dict[tuple[str, bool], Path]:
+    """The digit PNG in ``work`` and wrk's script for each endpoint, by keep-alive (True) or not (False)."""
     (work / "digit.png").write_bytes(digit_png())
     scripts = {}
-    for keep_alive in (True, False):
-        scripts[keep_alive] = work / f"wrk-{keep_alive}.lua"
-        scripts[keep_alive].write_text(WRK_SCRIPT.format(
-            body=work / "digit.png", close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
+    for endpoint in PATHS:
+        request = POST_PNG.format(body=work / "digit.png") if endpoint in ENDPOINTS else 'wrk.method = "GET"'
+        for keep_alive in (True, False):
+            scripts[endpoint, keep_alive] = work / f"wrk-{endpoint}-{keep_alive}.lua"
+            scripts[endpoint, keep_alive].write_text(WRK_SCRIPT.format(
+                request=request, close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
     return scripts
 
 
@@ -188,18 +204,42 @@ class Server:
                 process.wait(60)
 
 
+@cache
 def cassandra_pids() -> list[int]:
-    return [pid for pid, (_, command) in processes().items() if "CassandraDaemon" in command]
+    """The node the app talks to: the Cassandra process listening on CASSANDRA_PORT here (not another
+    one on the machine, e.g. a container's, whose CPU is not the app's and which may come and go)."""
+    port = int(os.environ.get("CASSANDRA_PORT", "9042"))
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: listening
+                sockets.add(f"socket:[{fields[9]}]")
+    found = [pid for pid, (_, command) in processes().items()
+             if "CassandraDaemon" in command and sockets & open_files(pid)]
+    if not found:
+        raise SystemExit(f"No Cassandra node listens on port {port} here")
+    return found
 
 
-def drop_keyspace() -> None:
+def open_files(pid: int) -> set[str]:
+    """What a process's file descriptors point to (those that stay open while they are read)."""
+    found = set()
+    with suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):  # closed meanwhile
+                found.add(os.readlink(fd))
+    return found
+
+
+def drop_keyspace(keyspace: str = KEYSPACE) -> None:
     with Cluster(["127.0.0.1"], port=int(os.environ.get("CASSANDRA_PORT", "9042"))) as cluster:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
 
 
 def start(args: argparse.Namespace, work: Path) -> Server:
     port = free_port()
-    env = {**os.environ, "CASSANDRA_KEYSPACE": KEYSPACE, "DJANGO_VAR_DIR": str(work / "var"),
+    env = {**os.environ, "CASSANDRA_KEYSPACE": args.keyspace, "DJANGO_VAR_DIR": str(work / "var"),
            "RATE_LIMIT_PREDICT": UNLIMITED, "RATE_LIMIT_PREVIEW": UNLIMITED, "RATE_LIMIT_API": UNLIMITED,
            "PYTHONUNBUFFERED": "1"}
     for name, value in (("WEB_CONCURRENCY", args.workers), ("GUNICORN_WORKER_CLASS", args.worker_class),
@@ -246,7 +286,7 @@ class Run:
         return sorted((count / total for count in self.served.values()), reverse=True)
 
 
-def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: int, script: Path,
+def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: int, scripts: dict, keep_alive: bool,
          wrk: str) -> Run:
     """One wrk run, once the server has settled; CPU and worker shares measured over it."""
     settle(port)
@@ -255,7 +295,7 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
     log_start = server.log.stat().st_size
     threads = min(2, concurrency)
     output = subprocess.run([wrk, f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
-                             "-s", str(script), f"http://127.0.0.1:{port}/api/{endpoint}"],
+                             "-s", str(scripts[endpoint, keep_alive]), f"http://127.0.0.1:{port}{PATHS[endpoint]}"],
                             capture_output=True, text=True, check=True).stdout
     app_cpu = sum(map(cpu_seconds, app)) - cpu_before[0]
     cassandra_cpu = sum(map(cpu_seconds, cassandra)) - cpu_before[1]
@@ -263,24 +303,27 @@ def load(server: Server, port: int, endpoint: str, concurrency: int, seconds: in
     with server.log.open("rb") as log:
         log.seek(log_start)
         lines = log.read()
-    route = f'"route": "/api/{endpoint}"'.encode()
-    if figures["socket_errors"] or figures["bad_status"] or not figures["requests"]:
+    route = f'"route": "{ROUTES[endpoint]}"'.encode()
+    refused = figures["requests"] if endpoint == NOT_FOUND else 0  # wrk counts every status from 400 up
+    if figures["socket_errors"] or figures["bad_status"] != refused or not figures["requests"]:
         statuses = Counter(re.findall(route + rb', "status": (\d+)', lines))
         raise SystemExit(f"{endpoint} at {concurrency}: {figures['socket_errors']} socket errors, "
-                         f"{figures['bad_status']} answers that were not 2xx (the app's: {dict(statuses)}):\n{output}")
+                         f"{figures['bad_status'] - refused} unexpected answers (the app's: {dict(statuses)}):"
+                         f"\n{output}")
     served = Counter(re.findall(route + rb'.*"worker": (\d+)', lines))
     return Run(endpoint, concurrency, figures["requests"], figures["seconds"], figures["p50_ms"], figures["p99_ms"],
                {pid: served.get(str(pid).encode(), 0) for pid in workers},
                app_cpu * 1000 / figures["requests"], cassandra_cpu * 1000 / figures["requests"])
 
 
-def in_turns(server: Server, port: int, concurrency: int, seconds: int, script: Path, wrk: str) -> list[Run]:
+def in_turns(server: Server, port: int, concurrency: int, seconds: int, scripts: dict, keep_alive: bool,
+             wrk: str) -> list[Run]:
     """Both endpoints' throughput runs, taking turns every TURN_SECONDS: the machine's speed drifts by
     up to ±30 % within minutes, and taking turns puts that drift on predict and preview alike."""
     turns: dict[str, list[Run]] = {endpoint: [] for endpoint in ENDPOINTS}
     for _ in range(max(1, round(seconds / TURN_SECONDS))):
         for endpoint in ENDPOINTS:
-            turns[endpoint].append(load(server, port, endpoint, concurrency, TURN_SECONDS, script, wrk))
+            turns[endpoint].append(load(server, port, endpoint, concurrency, TURN_SECONDS, scripts, keep_alive, wrk))
     return [combined(runs) for runs in turns.values()]
 
 
@@ -297,51 +340,92 @@ def combined(turns: list[Run]) -> Run:
                sum(turn.cassandra_cpu_ms * turn.requests for turn in turns) / requests)
 
 
-def span(values: list[float], digits: int = 1) -> str:
-    """One figure over the rounds: its value, or its lowest–highest."""
-    low, high = (f"{value:.{digits}f}" for value in (min(values), max(values)))
-    return low if low == high else f"{low}–{high}"
+def one_line(run: Run) -> str:
+    """A run's figures as it ends."""
+    latency = f"p50 {run.p50_ms:.2f} ms  p99 {run.p99_ms:.2f} ms"
+    shares = " ".join(f"{share:.0%}" for share in run.worker_shares)
+    return (f"  {run.endpoint:<8} c{run.concurrency:<3} {run.per_second:6.0f}/s  {latency}   CPU/request app "
+            f"{run.app_cpu_ms:.2f} ms, Cassandra {run.cassandra_cpu_ms:.2f} ms   workers {shares}")
 
 
-def figure(runs: list[Run], name: str, digits: int = 1) -> str:
-    """A field of the same run over the rounds (``span``)."""
-    return span([getattr(run, name) for run in runs], digits)
+@dataclass(frozen=True)
+class Figure:
+    """A row of the table: its name, how one round's runs give it, and the issue's target if it has one."""
+
+    name: str
+    of: Callable[[dict[tuple[str, int], Run]], float]
+    digits: int = 2
+    target: str = ""
 
 
-def report(title: str, rounds: list[list[Run]]) -> None:
-    """Each figure of each run, as a range when there were several rounds."""
-    print(f"\n{title}" + (f" ({len(rounds)} rounds, lowest–highest)" if len(rounds) > 1 else ""))
-    by_key: dict[tuple[str, int], list[Run]] = {}
-    for run in (run for one_round in rounds for run in one_round):
-        by_key.setdefault((run.endpoint, run.concurrency), []).append(run)
-    for (endpoint, concurrency), runs in by_key.items():
-        if len(runs) == 1:
-            shares = " ".join(f"{share:.0%}" for share in runs[0].worker_shares)
-        else:
-            shares = f"each {span([100 * share for run in runs for share in run.worker_shares], 0)} %"
-        head = f"  {endpoint:<8} c{concurrency:<3}"
-        latency = f"p50 {figure(runs, 'p50_ms')} ms  p99 {figure(runs, 'p99_ms')} ms"
-        rate = f"{figure(runs, 'per_second', 0)}/s"
-        head += f" {latency}  {rate}" if concurrency == 1 else f" {rate}  {latency}"
-        print(f"{head}   CPU/request app {figure(runs, 'app_cpu_ms', 2)} ms, "
-              f"Cassandra {figure(runs, 'cassandra_cpu_ms', 2)} ms"
-              f"   workers {shares}")
-    ratios, extra_cpu = [], []
-    for concurrency in (c for c in CONCURRENCY if c > 1):
-        pairs = list(zip(by_key["predict", concurrency], by_key["preview", concurrency], strict=True))
-        ratio = span([predict.per_second / preview.per_second for predict, preview in pairs], 2)
-        ratios.append(f"c{concurrency} {ratio}")
-        app = span([predict.app_cpu_ms - preview.app_cpu_ms for predict, preview in pairs], 2)
-        node = span([predict.cassandra_cpu_ms - preview.cassandra_cpu_ms for predict, preview in pairs], 2)
-        extra_cpu.append(f"c{concurrency} app {app} + Cassandra {node} ms")
-    print(f"  predict/preview throughput (same round): {', '.join(ratios)}")
-    print(f"  CPU a predict costs more than a preview (same round): {', '.join(extra_cpu)}")
+def net_cassandra(runs: dict[tuple[str, int], Run], concurrency: int) -> float:
+    """Cassandra's CPU per predict less what the node spent meanwhile on others (a shared node: other
+    keyspaces, compaction), taken as its rate during the preview turns, which store nothing; the
+    turns alternate every TURN_SECONDS and last as long in all, so that rate is sampled alike."""
+    predict, preview = runs["predict", concurrency], runs["preview", concurrency]
+    return predict.cassandra_cpu_ms - preview.cassandra_cpu_ms * preview.per_second / predict.per_second
+
+
+FIGURES = (
+    *(Figure(f"{endpoint} {percentile} at c1, ms", lambda r, e=endpoint, p=percentile: getattr(r[e, 1], f"{p}_ms"))
+      for endpoint in (*ENDPOINTS, NOT_FOUND) for percentile in ("p50", "p99")),
+    *(Figure(f"{endpoint} at c{c}, requests/s", lambda r, e=endpoint, c=c: r[e, c].per_second, 0)
+      for c in CONCURRENCY[1:] for endpoint in ENDPOINTS),
+    *(Figure(f"{side} CPU per {endpoint} at c{c}, ms", lambda r, e=endpoint, c=c, f=field: getattr(r[e, c], f))
+      for c in CONCURRENCY for endpoint in (*ENDPOINTS, NOT_FOUND) if c == 1 or endpoint != NOT_FOUND
+      for side, field in (("app", "app_cpu_ms"), ("Cassandra", "cassandra_cpu_ms"))),
+    Figure("**preview p50 ÷ 404 p50, c1**", lambda r: r["preview", 1].p50_ms / r[NOT_FOUND, 1].p50_ms,
+           target="≤ 2.0"),
+    Figure("**predict p50 − preview p50, c1, ms**", lambda r: r["predict", 1].p50_ms - r["preview", 1].p50_ms,
+           target="≤ 1.5"),
+    Figure("**app CPU per predict − per preview, c16, ms**",
+           lambda r: r["predict", 16].app_cpu_ms - r["preview", 16].app_cpu_ms, target="≤ 1.0"),
+    Figure("Cassandra CPU per predict at c16 net of the node's other work, ms", lambda r: net_cassandra(r, 16)),
+    Figure("**app + Cassandra CPU per predict, c16, ms**",
+           lambda r: r["predict", 16].app_cpu_ms + r["predict", 16].cassandra_cpu_ms, target="≤ 3.5"),
+    Figure("**app + net Cassandra CPU per predict, c16, ms**",
+           lambda r: r["predict", 16].app_cpu_ms + net_cassandra(r, 16), target="≤ 3.5"),
+    Figure("**predict p99 at c1, ms**", lambda r: r["predict", 1].p99_ms, target="≤ 12"),
+    *(Figure(f"predict ÷ preview throughput, c{c}", lambda r, c=c: r["predict", c].per_second
+             / r["preview", c].per_second) for c in CONCURRENCY[1:]),
+)
+
+
+def table(rounds: list[dict[tuple[str, int], Run]]) -> str:
+    """Markdown: each figure per round, the rounds' median, and its target."""
+    head = ["figure", *(f"round {number}" for number in range(1, len(rounds) + 1)), "median", "target"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for figure in FIGURES:
+        values = [figure.of(runs) for runs in rounds]
+        cells = [f"{value:.{figure.digits}f}" for value in (*values, statistics.median(values))]
+        lines.append(f"| {figure.name} | " + " | ".join(cells) + f" | {figure.target} |")
+    return "\n".join(lines)
+
+
+def measure(server: Server, port: int, args: argparse.Namespace, scripts: dict, keep_alive: bool,
+            wrk: str) -> list[dict[tuple[str, int], Run]]:
+    """``--rounds`` rounds of every run, each printed as it ends; a dict of each round's runs."""
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        print(f"round {number}:", flush=True)
+        runs = [load(server, port, endpoint, 1, args.seconds, scripts, keep_alive, wrk)
+                for endpoint in (*ENDPOINTS, NOT_FOUND)]
+        for run in runs:
+            print(one_line(run), flush=True)
+        for concurrency in CONCURRENCY[1:]:
+            for run in in_turns(server, port, concurrency, args.seconds, scripts, keep_alive, wrk):
+                print(one_line(run), flush=True)
+                runs.append(run)
+        rounds.append({(run.endpoint, run.concurrency): run for run in runs})
+    return rounds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat every run; figures become ranges")
+    parser.add_argument("--seconds", type=int, default=6, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat every run; the table gives their median")
+    parser.add_argument("--keyspace", default=KEYSPACE, help="Cassandra keyspace to fill (dropped at the end)")
+    parser.add_argument("--output", type=Path, help="also write the table(s) here as Markdown, with date and command")
     parser.add_argument("--close", action="store_true", help="also run with a new connection per request")
     parser.add_argument("--nginx", action="store_true", help="also run through nginx (deploy/nginx)")
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: gunicorn.conf.py's)")
@@ -350,6 +434,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="GUNICORN_THREADS, for gthread workers")
     args = parser.parse_args()
     wrk = require_wrk()
+    command = " ".join([".venv/bin/python", "bench/api.py", *sys.argv[1:]])
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before, tables = os.getloadavg()[0], []
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         work = Path(folder)
         scripts = wrk_scripts(work)
@@ -361,18 +448,20 @@ def main() -> None:
                   f"a 280×280 PNG; CPU from /proc")
             routes = [("direct", server.port)] + ([("nginx", server.nginx_port)] if args.nginx else [])
             for endpoint in ENDPOINTS:  # every worker loads the model and connects before anything counts
-                load(server, server.port, endpoint, 2 * workers, 5, scripts[True], wrk)
+                load(server, server.port, endpoint, 2 * workers, 5, scripts, True, wrk)
             for route, port in routes:
                 for keep_alive in (True, False) if args.close else (True,):
-                    script = scripts[keep_alive]
-                    rounds = [[*(load(server, port, endpoint, 1, args.seconds, script, wrk) for endpoint in ENDPOINTS),
-                               *(run for concurrency in CONCURRENCY[1:]
-                                 for run in in_turns(server, port, concurrency, args.seconds, script, wrk))]
-                              for _ in range(args.rounds)]
-                    report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", rounds)
+                    title = f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}"
+                    print(f"\n{title}")
+                    tables.append(f"{title}:\n\n{table(measure(server, port, args, scripts, keep_alive, wrk))}")
+                    print(f"\n{tables[-1]}")
         finally:
             server.stop()
-            drop_keyspace()
+            drop_keyspace(args.keyspace)
+    if args.output:
+        args.output.write_text(
+            f"`{command}`, {started}, {workers} workers, load average {load_before:.1f} before and "
+            f"{os.getloadavg()[0]:.1f} after (1 min)\n\n" + "\n\n".join(tables) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ counts as storing). Each sample is put in the first of these, walking from the r
     rate limit  the per-client rate check (web.rates)
     framework   the rest of the request: gunicorn, Django, DRF, JSON, logging, metrics
 
-    .venv/bin/python bench/breakdown.py [--endpoint predict|preview] [--seconds 20]
+    .venv/bin/python bench/breakdown.py [--endpoint predict|preview] [--seconds 20] [--keyspace NAME]
 
 ``--in-process`` times the same steps without a server, with a clock in this process: decode, to_mnist
 and to_png of the draw page's own uploads (bench/canvases.py: the 50 browser digits, 280×280 RGBA),
@@ -101,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", choices=api.ENDPOINTS, default="predict")
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--keyspace", default=api.KEYSPACE, help="Cassandra keyspace to fill (dropped at the end)")
     parser.add_argument("--in-process", action="store_true", help="time the steps in this process, no server")
     parser.add_argument("--runs", type=int, default=1000, help="with --in-process: runs a round")
     parser.add_argument("--rounds", type=int, default=3, help="with --in-process")
@@ -112,11 +113,13 @@ def main() -> None:
     py_spy = Path(sys.executable).parent / "py-spy"  # requirements-dev.txt installs it beside Python
     with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as folder:
         work = Path(folder)
-        script = api.wrk_scripts(work)[True]
-        server = api.start(argparse.Namespace(workers=1, worker_class="sync", threads=None, nginx=False), work)
+        scripts = api.wrk_scripts(work)
+        server = api.start(argparse.Namespace(workers=1, worker_class="sync", threads=None, nginx=False,
+                                              keyspace=args.keyspace), work)
         try:
             [worker] = server.worker_pids()
-            api.load(server, server.port, args.endpoint, 1, 3, script, wrk)  # the model loads, the driver connects
+            api.load(server, server.port, args.endpoint, 1, 3, scripts, True, wrk)  # the model loads, it connects
+            script = scripts[args.endpoint, True]
             load = subprocess.Popen([wrk, "-t1", "-c1", f"-d{args.seconds + 2}s", "-s", str(script),
                                      f"http://127.0.0.1:{server.port}/api/{args.endpoint}"],
                                     stdout=subprocess.PIPE, text=True)
@@ -127,7 +130,7 @@ def main() -> None:
             figures = json.loads(load.communicate()[0].strip().splitlines()[-1])
         finally:
             server.stop()
-            api.drop_keyspace()
+            api.drop_keyspace(args.keyspace)
         samples = Counter()
         for line in (work / "stacks.txt").read_text().splitlines():
             stack, _, count = line.rpartition(" ")

@@ -61,11 +61,20 @@ CASSANDRA_ERRORS = Counter(
 _COUNTED = "_numberfigure_metrics_counted"
 
 
+# The request metrics' children by (route, method, status), looked up once each: ``labels()`` checks and
+# converts its arguments under a lock on every call. Bounded as the labels are.
+_request_children: dict[tuple[str, str, int], tuple] = {}
+
+
 def observe_request(*, route: str, method: str, status: int, seconds: float) -> None:
     method = method if method in HTTP_METHODS else "other"  # clients can send any word as a method
-    labels = (route, method, str(status))
-    REQUESTS.labels(*labels).inc()
-    REQUEST_SECONDS.labels(*labels).observe(seconds)
+    children = _request_children.get((route, method, status))
+    if children is None:
+        labels = (route, method, str(status))
+        children = _request_children[route, method, status] = (REQUESTS.labels(*labels),
+                                                                REQUEST_SECONDS.labels(*labels))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def count_prediction(source: str, digit: int) -> None:

@@ -115,9 +115,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second factor
     "recognizer.web.sessions.SessionTimeoutMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Messages, frame options and CSP, for pages; the JSON API gets fixed headers (numberfigure/pages_only.py).
+    "numberfigure.pages_only.MessagesOnPages",
+    "numberfigure.pages_only.FrameOptionsOnPages",
+    "numberfigure.pages_only.ContentSecurityPolicyOnPages",
     "recognizer.web.middleware.ProblemMiddleware",
     # Last, as django-axes asks: counts failed logins and answers a locked-out one.
     "axes.middleware.AxesMiddleware",
@@ -165,6 +166,9 @@ DATABASES = {
                 "lazy_connect": True,
                 "retry_connect": True,
                 "connect_timeout": env.float("CASSANDRA_CONNECT_TIMEOUT", default=5.0),
+                # LZ4 on every frame gains nothing on the payload that matters (PNGs, already
+                # compressed) and costs both the app and the node CPU (docs/performance.md).
+                "compression": env.bool("CASSANDRA_COMPRESSION", default=False),
                 **cassandra_driver_policies(),
             },
         },

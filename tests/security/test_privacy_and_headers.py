@@ -1,5 +1,6 @@
-"""Exposure: stored originals without metadata, CSP without inline script on every page, /metrics denied
-unless allowed, staff names for staff only, CSV cells never formulas; and the old drawboard's body."""
+"""Exposure: stored originals without metadata, CSP without inline script on every page and a CSP that loads
+nothing on the JSON API, /metrics denied unless allowed, staff names for staff only, CSV cells never formulas; and
+the old drawboard's body."""
 
 import base64
 import csv
@@ -121,6 +122,14 @@ def test_every_page_has_a_csp_and_runs_no_inline_script(client, admin_user, stor
         parser = Scripts()
         parser.feed(response.content.decode())
         assert parser.inline == [], f"{path}: {parser.inline}"
+
+
+def test_json_api_answers_may_load_nothing_and_be_framed_by_no_one(client, stored_prediction):
+    answers = [client.get(f"/api/predictions/{stored_prediction.id}"), client.get("/api/no-such-address"),
+               client.post("/api/preview", b"not an image", content_type="image/png")]
+    for response in answers:
+        assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert response["X-Frame-Options"] == "DENY"
 
 
 def test_metrics_are_denied_by_default(client, settings):
