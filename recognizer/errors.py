@@ -57,6 +57,10 @@ class NoDigitFound(InvalidImage, status=422):
     """Decodable, but blank, uniform or only noise."""
 
 
+class NotOneDigit(InvalidImage, status=422):
+    """The caller asked for exactly one digit (``?expect=digit``) and the picture holds another count."""
+
+
 class IdempotencyKeyInUse(RecognizerError, status=409):
     """Another request with the same ``Idempotency-Key`` is still being processed."""
 

@@ -74,6 +74,13 @@ class Prediction(PredictionColumns):
     # Set by the transaction that wins a delete; the row and its entries are removed next. Readers
     # treat a marked row as gone.
     deleted = columns.Boolean()
+    # A picture of several digits is a row per digit (a picture of one has these unset): the first
+    # digit's id is the picture's (its original is stored under it), the others' ids follow from it
+    # (``storage.ids.digit_id``), so any digit's row leads to the whole number.
+    picture_id = columns.TimeUUID()
+    position = columns.SmallInt()  # 0 = the first digit in reading order
+    digit_count = columns.SmallInt()
+    box = columns.List(columns.Integer, frozen=True)  # left, top, width, height in the upright picture
 
 
 class OriginalChunk(DjangoCassandraModel):

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .errors import NoDigitFound
 from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink_layer
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
@@ -42,6 +43,7 @@ MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, li
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 PER_DIGIT = 0.0  # each digit found costs this much log-likelihood (tuned with the widths: bench/number_accuracy.py)
+MAX_DIGITS = 32  # a picture's digits are stored a row each: more is refused
 MAX_PIECES = 64  # ink in more pieces than this is a texture, not a number: read whole, as one digit
 
 
@@ -88,6 +90,8 @@ def split_digits(img: Image.Image, classify: Classify) -> list[Digit]:
     if count > 1 and layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit
         layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * count))
         lines = _lines(layer.ink, classify)
+    if sum(len(line) for line in lines) > MAX_DIGITS:
+        raise NoDigitFound(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
     if sum(len(line) for line in lines) == 1:  # exactly what a single digit has always been given
         return [Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)]
     return [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)

@@ -16,7 +16,8 @@ from ..web.uploads import decode_image_text, json_fields
 @csrf_exempt  # the old app's draw page posted here without a CSRF token
 @require_POST
 def upload3(request):
-    """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``."""
+    """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``; a drawing of
+    several digits answers the whole number in ``data`` (``"2026"``)."""
     try:
         throttle.check(request, "predict")
         filedata = _fields(request).get("filedata")
@@ -24,11 +25,11 @@ def upload3(request):
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
         upload = decode_image_text(filedata, field="filedata")
         clients.ensure_waiting(request)
-        [prediction] = predictions_create(uploads=[upload], source="draw")
+        [digits] = predictions_create(uploads=[upload], source="draw")
     except REQUEST_ERRORS as error:
         problem = problem_for(error)
         return JsonResponse({"status": "error", "error": problem.message}, status=problem.status)
-    return JsonResponse({"status": "success", "data": str(prediction.digit)})
+    return JsonResponse({"status": "success", "data": "".join(str(digit.digit) for digit in digits)})
 
 
 def _fields(request):
