@@ -3,8 +3,8 @@
 The ink is the one ``preprocessing`` finds (paper, shadows and specks removed). Its connected
 pieces are grouped into digits:
 
-* lines: the tall pieces (at least half the tallest) whose rows overlap form a line; lines are
-  read top to bottom;
+* lines: rows of ink apart by empty rows (a quarter of a digit's height at least) are lines, read
+  top to bottom;
 * broken strokes: pieces of one line whose columns overlap (a 4's open top, a 5's cap, a 7's bar)
   are one digit, and a small piece beside nothing tall joins its nearest digit;
 * touching digits: a digit much wider than tall is cut in two where the column profile of its
@@ -31,7 +31,7 @@ from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
 
 TALL = 0.5  # a piece at least this share of the tallest piece's height stands for a digit (or most of one)
-SAME_LINE = 0.3  # tall pieces whose rows overlap by this share of the shorter are on one line
+LINE_GAP = 0.25  # a second line begins below empty rows this share of the tallest piece's height
 SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower are one digit
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
@@ -110,22 +110,15 @@ def _lines(ink: np.ndarray, classify: Classify) -> list[list[_Group]]:
     if count > MAX_PIECES:  # a texture, not a number: one digit, as before
         return [[_Group.of(ink > 0, ink)]]
     pieces = [_piece(labels, number + 1, box, ink) for number, box in enumerate(ndimage.find_objects(labels))]
-    tallest = max(piece.height for piece in pieces)
-    tall = sorted((piece for piece in pieces if piece.height >= TALL * tallest), key=lambda p: p.rows[0])
-    lines: list[list[_Group]] = []
-    for piece in tall:
-        line = next((line for line in lines if _overlap(_rows_of(line), piece.rows)
-                     >= SAME_LINE * min(piece.height, _height(line))), None)
-        if line is None:
-            lines.append([piece])
-        else:
-            line.append(piece)
-    lines.sort(key=lambda line: _rows_of(line)[0])
-    digits = [_merged_by_columns(line, ink) for line in lines]
-    for piece in pieces:
-        if piece.height < TALL * tallest:
-            _place_short(piece, digits, ink)
-    digits = [sorted(_without_specks(line), key=lambda d: d.cols[0]) for line in digits]
+    digits = []
+    for top, bottom in _bands(ink > 0, max(piece.height for piece in pieces)):
+        line = [piece for piece in pieces if top <= piece.rows[0] < bottom]
+        tallest = max(piece.height for piece in line)
+        merged = _merged_by_columns([piece for piece in line if piece.height >= TALL * tallest], ink)
+        for piece in line:
+            if piece.height < TALL * tallest:
+                _place_short(piece, merged, ink)
+        digits.append(sorted(_without_specks(merged), key=lambda d: d.cols[0]))
     alone = sum(len(line) for line in digits) == 1
     return [[cut for digit in line for cut in _cut(digit, ink, _height(line), classify,
                                                   least=_least_width(digit, line, alone))]
@@ -150,12 +143,17 @@ def _piece(labels: np.ndarray, number: int, box: tuple[slice, slice], ink: np.nd
     return _Group(mask, (box[0].start, box[0].stop), (box[1].start, box[1].stop), float(ink[mask].sum()))
 
 
+def _bands(inked: np.ndarray, tallest: int) -> list[tuple[int, int]]:
+    """The lines' rows [top, bottom): runs of inked rows, apart by at least LINE_GAP × the tallest piece
+    (a closer gap is a broken stroke, a 5's cap)."""
+    rows = np.flatnonzero(inked.any(axis=1))
+    breaks = np.flatnonzero(np.diff(rows) > LINE_GAP * tallest)
+    starts, stops = [rows[0], *rows[breaks + 1]], [*rows[breaks] + 1, rows[-1] + 1]
+    return [(int(top), int(bottom)) for top, bottom in zip(starts, stops, strict=True)]
+
+
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
-
-
-def _rows_of(line: list[_Group]) -> tuple[int, int]:
-    return min(g.rows[0] for g in line), max(g.rows[1] for g in line)
 
 
 def _height(line: list[_Group]) -> int:
@@ -173,14 +171,9 @@ def _merged_by_columns(line: list[_Group], ink: np.ndarray) -> list[_Group]:
     return merged
 
 
-def _place_short(piece: _Group, lines: list[list[_Group]], ink: np.ndarray) -> None:
+def _place_short(piece: _Group, line: list[_Group], ink: np.ndarray) -> None:
     """A short piece joins the digit of its line whose columns it overlaps most, or stands as a digit of
     its own when tall enough, or else joins the nearest digit."""
-    def distance(line: list[_Group]) -> int:
-        rows = _rows_of(line)
-        return max(0, rows[0] - piece.rows[1], piece.rows[0] - rows[1])
-
-    line = min(lines, key=distance)
     overlaps = [_overlap(digit.cols, piece.cols) for digit in line]
     best = int(np.argmax(overlaps))
     if overlaps[best] >= SAME_DIGIT * piece.width and overlaps[best] > 0:
