@@ -10,7 +10,8 @@ the keyspace ``bench_numberfigure`` (dropped at the end), with the rate limits r
 - requests/s at concurrency 16 and 64, and the ratio predict/preview;
 - the CPU a predict costs more than a preview (storing it, and answering with the stored prediction);
 - the share of requests each gunicorn worker served (the app's log line of a request names its worker);
-- CPU per request of the app (master and workers) and of Cassandra, from /proc.
+- CPU per request of the app (master and workers) and of Cassandra, from /proc;
+- a four-digit canvas beside the single digit at concurrency 1, and the cost of each extra digit.
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 1] [--close] [--nginx] [--workers N]
                                   [--worker-class CLASS] [--threads N]
@@ -41,6 +42,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import canvases
 from cassandra.cluster import Cluster
 from PIL import Image, ImageDraw
 
@@ -89,6 +91,14 @@ def free_port() -> int:
 def require_wrk() -> str:
     return subprocess.run([ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def number_script(work: Path) -> Path:
+    """wrk's script posting a four-digit canvas ("2026", bench/canvases.py), keeping connections alive."""
+    (work / "number.png").write_bytes(canvases.number_canvas("2026"))
+    script = work / "wrk-number.lua"
+    script.write_text(WRK_SCRIPT.format(body=work / "number.png", close=""))
+    return script
 
 
 def wrk_scripts(work: Path) -> dict[bool, Path]:
@@ -338,6 +348,16 @@ def report(title: str, rounds: list[list[Run]]) -> None:
     print(f"  CPU a predict costs more than a preview (same round): {', '.join(extra_cpu)}")
 
 
+def report_digits(one: list[Run], four: list[Run]) -> None:
+    """A four-digit canvas beside the single digit, at concurrency 1, and what each digit after the first costs."""
+    print('\nfour digits ("2026" on a 940×280 canvas) beside one, concurrency 1:')
+    for single, number in zip(one, four, strict=True):
+        extra = (number.p50_ms - single.p50_ms) / 3, (number.app_cpu_ms - single.app_cpu_ms) / 3
+        print(f"  {single.endpoint:<8} p50 {single.p50_ms:.1f} -> {number.p50_ms:.1f} ms, app CPU "
+              f"{single.app_cpu_ms:.2f} -> {number.app_cpu_ms:.2f} ms: per extra digit {extra[0]:.1f} ms, "
+              f"{extra[1]:.2f} ms CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
@@ -370,6 +390,10 @@ def main() -> None:
                                  for run in in_turns(server, port, concurrency, args.seconds, script, wrk))]
                               for _ in range(args.rounds)]
                     report(f"{route}, {'keep-alive' if keep_alive else 'a new connection per request'}:", rounds)
+            report_digits([load(server, server.port, endpoint, 1, args.seconds, scripts[True], wrk)
+                           for endpoint in ENDPOINTS],
+                          [load(server, server.port, endpoint, 1, args.seconds, number_script(work), wrk)
+                           for endpoint in ENDPOINTS])
         finally:
             server.stop()
             drop_keyspace()
