@@ -95,7 +95,7 @@ def page_result(digits: list[StoredPrediction], request) -> dict:
 
 # The result widget's template copy on the draw page, filled in by draw.js: every optional part present.
 WIDGET_TEMPLATE = {"digit": "", "confidence": 0, "probabilities": [0.0] * 10, "input_url": "", "url": "#",
-                   "unsure": True}
+                   "unsure": True, "number": "", "widget": True}
 
 
 _ANY_ID = uuid.UUID(int=0)
