@@ -146,9 +146,11 @@ def predictions_create(
     recognitions = recognize(uploads, expect_digit=expect_digit)
     latency_ms = (time.perf_counter() - started) * 1000
     known = prediction_ids is not None
-    picture_ids = list(prediction_ids) if known else new_prediction_ids(len(uploads))
-    return [
-        [
+    pictures = []
+    for upload, recognition, known_id in zip(uploads, recognitions, prediction_ids or [None] * len(uploads),
+                                             strict=True):
+        picture_id = known_id or new_prediction_ids(1)[0]  # made as each is stored: they keep the uploads' order
+        pictures.append([
             prediction_store(
                 source=source,
                 filename=upload.filename,
@@ -163,9 +165,8 @@ def predictions_create(
                 picture=_place(picture_id, position, recognition, reading),
             )
             for position, reading in enumerate(recognition.digits)
-        ]
-        for upload, recognition, picture_id in zip(uploads, recognitions, picture_ids, strict=True)
-    ]
+        ])
+    return pictures
 
 
 def _place(picture_id: uuid.UUID, position: int, recognition: Recognition, reading: DigitReading) -> dict:

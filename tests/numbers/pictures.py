@@ -24,11 +24,11 @@ def _first_contact(canvas: np.ndarray, digit: np.ndarray, top: int, right: int) 
     return 0
 
 
-def number_png(images: np.ndarray, lines: list[list[int]], *, gap: int = 30, touching: bool = False,
+def number_png(images: np.ndarray, lines: list[list[int]], *, gap: int = 30, touching: set[int] = frozenset(),
                drop: tuple[int, int] | None = None) -> bytes:
     """Dark ink on white paper: the MNIST test digits ``lines`` (indices, one list a line), ``gap`` px
-    apart or, with ``touching``, moved together until their inks meet. ``drop`` (first, last): rows of
-    the SCALE× digits blanked in every digit, breaking its strokes."""
+    apart, but the digits at the places in ``touching`` moved left until their inks meet the one before.
+    ``drop`` (first, last): rows of the SCALE× digits blanked in every digit, breaking its strokes."""
     rows = []
     for line in lines:
         digits = [_digit(images[index]) for index in line]
@@ -38,9 +38,9 @@ def number_png(images: np.ndarray, lines: list[list[int]], *, gap: int = 30, tou
         height = max(digit.shape[0] for digit in digits)
         canvas = np.zeros((height, sum(digit.shape[1] for digit in digits) + gap * len(digits)))
         right = 0
-        for digit in digits:
+        for place, digit in enumerate(digits):
             top = height - digit.shape[0]
-            left = _first_contact(canvas, digit, top, right) if touching and right else right + (gap if right else 0)
+            left = _first_contact(canvas, digit, top, right) if place in touching else right + (gap if right else 0)
             area = canvas[top:top + digit.shape[0], left:left + digit.shape[1]]
             np.maximum(area, digit, out=area)
             right = max(right, left + digit.shape[1])

@@ -8,7 +8,10 @@ import uuid
 
 import pytest
 
+from recognizer.models import Prediction
+from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get, prediction_image_get
+from recognizer.services import new_prediction_ids, predictions_create
 
 TWO, ZERO, SIX, SECOND_TWO = 1, 3, 11, 35
 pytestmark = pytest.mark.usefixtures("cassandra")
@@ -108,3 +111,14 @@ def test_a_correction_changes_one_digit_only(client, twenty_26, django_user_mode
     read = client.get(f"/api/predictions/{body['id']}").json()
     assert [entry["corrected_label"] for entry in read["digits"]] == [None, None, 7, None]
     assert read["number"] == "2026"  # the model's reading; the correction is the digit's own
+
+
+def test_a_retry_under_the_same_picture_id_rewrites_the_same_rows(twenty_26, cassandra, cassandra_keyspace):
+    """What a retried Idempotency-Key request or an outbox replay does: the digits' ids follow from the picture's."""
+    [picture_id] = new_prediction_ids(1)
+    first, again = (predictions_create(uploads=[ImageUpload(twenty_26)], source="api", prediction_ids=[picture_id])
+                    for _ in range(2))
+    assert [digit.id for digit in first[0]] == [digit.id for digit in again[0]]
+    assert first[0][0].id == picture_id
+    count = cassandra.execute(f"SELECT COUNT(*) FROM {cassandra_keyspace}.{Prediction.__table_name__}").one()["count"]
+    assert count == 4

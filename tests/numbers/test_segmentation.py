@@ -40,12 +40,15 @@ def test_broken_strokes_stay_one_digit(number_png):
         assert len(read(number_png([[index]], drop=(40, 46)))[1]) == 1
 
 
-@pytest.mark.parametrize(("pair", "expected"), [((FOUR, SIX), "46"), ((SEVEN, TWO), "72"), ((SIX, THREE), "63"),
-                                                ((TWO, SIX), "26")])
-def test_touching_digits_are_cut_apart(number_png, pair, expected):
-    number, digits = read(number_png([list(pair)], touching=True))
+@pytest.mark.parametrize(("line", "touching", "expected"), [
+    ((SEVEN, TWO), {1}, "72"), ((SIX, THREE), {1}, "63"), ((TWO, SIX), {1}, "26"),  # alone in the picture
+    ((ONE, FOUR, SIX), {2}, "146"),  # beside another digit
+])
+def test_touching_digits_are_cut_apart(number_png, line, touching, expected):
+    number, digits = read(number_png([list(line)], touching=touching))
     assert number == expected
-    assert digits[0].box[0] < digits[1].box[0]
+    lefts = [digit.box[0] for digit in digits]
+    assert lefts == sorted(lefts)
 
 
 def test_a_second_line_is_read_after_the_first(number_png):
