@@ -61,6 +61,10 @@ class NotOneDigit(InvalidImage, status=422):
     """The caller asked for exactly one digit (``?expect=digit``) and the picture holds another count."""
 
 
+class TooManyDigits(InvalidImage, status=422):
+    """More digits in one picture than are stored for one (``segmentation.MAX_DIGITS``)."""
+
+
 class IdempotencyKeyInUse(RecognizerError, status=409):
     """Another request with the same ``Idempotency-Key`` is still being processed."""
 

@@ -7,9 +7,9 @@ pieces are grouped into digits:
   top to bottom;
 * broken strokes: pieces of one line whose columns overlap (a 4's open top, a 5's cap, a 7's bar)
   are one digit, and a small piece beside nothing tall joins its nearest digit;
-* touching digits: a digit much wider than tall is cut in two where the column profile of its
-  ink is thin, at the candidate cut the model reads most confidently (both halves together), and
-  the halves again if still too wide.
+* touching digits: a piece too wide for one digit is cut at the minima of its ink's column profile
+  that the model reads best: every run of parts between two cuts is read in one batch, and the
+  cuts kept maximise the parts' summed log-confidence with a prior on their widths.
 
 Each digit is then made into the model's input exactly as a single digit is (``digit_input``); a
 picture of one digit gives exactly ``to_mnist``'s input. ``docs/numbers.md`` has the measurements
@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .errors import NoDigitFound
+from .errors import TooManyDigits
 from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink_layer
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
@@ -36,13 +36,13 @@ SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower a
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
 MAY_HOLD_TWO = 1.15  # a group wider than this times its line's height may be touching digits...
-LONE_MAY_HOLD_TWO = 1.6  # ...or this, when it is all the picture holds (MNIST's single digits: 99.8 % narrower)
+LONE_MAY_HOLD_TWO = 1.75  # ...or this, when it is all the picture holds (MNIST's single digits: 99.9 % narrower)
 TWICE_THE_OTHERS = 1.5  # ...and this times as wide as the others of its line (the median of their widths...
 TYPICAL_WIDTH_BESIDE = 0.6  # ...or this times the line's height, if more: a narrow 1 makes no 0 look double)
 MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, lies in this range
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
-PER_DIGIT = 0.0  # each digit found costs this much log-likelihood (tuned with the widths: bench/number_accuracy.py)
+MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
 MAX_DIGITS = 32  # a picture's digits are stored a row each: more is refused
 MAX_PIECES = 64  # ink in more pieces than this is a texture, not a number: read whole, as one digit
 
@@ -91,7 +91,7 @@ def split_digits(img: Image.Image, classify: Classify) -> list[Digit]:
         layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * count))
         lines = _lines(layer.ink, classify)
     if sum(len(line) for line in lines) > MAX_DIGITS:
-        raise NoDigitFound(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
+        raise TooManyDigits(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
     if sum(len(line) for line in lines) == 1:  # exactly what a single digit has always been given
         return [Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)]
     return [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)
@@ -198,7 +198,7 @@ def _cut(digit: _Group, ink: np.ndarray, line_height: int, classify: Classify, *
 
     Cuts are tried at the columns where the ink is thinnest (local minima of its column profile);
     every run of parts between two of them is read by the model in one batch, and the cuts kept are
-    those that maximise the sum over parts of log(confidence) + a width prior − a cost per digit."""
+    those that maximise the sum over parts of log(confidence) + a width prior."""
     if digit.width <= least:
         return [digit]
     height = max(line_height, digit.height)
@@ -213,7 +213,7 @@ def _cut(digit: _Group, ink: np.ndarray, line_height: int, classify: Classify, *
             parts[i, j] = _Group.of(mask, ink)
     order = list(parts)
     confidence = classify(np.stack([digit_input(np.where(parts[span].mask, ink, 0)) for span in order])).max(axis=1)
-    scores = {span: float(np.log(max(c, 1e-9))) + _width_prior((cuts[span[1]] - cuts[span[0]]) / height) - PER_DIGIT
+    scores = {span: float(np.log(max(c, 1e-9))) + _width_prior((cuts[span[1]] - cuts[span[0]]) / height)
               for span, c in zip(order, confidence, strict=True)}
     best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
     for j in range(1, len(cuts)):
@@ -229,8 +229,10 @@ def _thin_columns(ink: np.ndarray, digit: _Group, height: int) -> list[int]:
     at least MIN_WIDTH × height from either end."""
     profile = ndimage.uniform_filter1d(ink[:, digit.cols[0]:digit.cols[1]].sum(axis=0), size=3, mode="nearest")
     margin = max(1, int(MIN_WIDTH * height))
-    return [digit.cols[0] + c for c in range(margin, len(profile) - margin)
-            if profile[c] <= profile[c - 1] and profile[c] < profile[c + 1]]
+    minima = [c for c in range(margin, len(profile) - margin)
+              if profile[c] <= profile[c - 1] and profile[c] < profile[c + 1]]
+    thinnest = sorted(sorted(minima, key=lambda c: profile[c])[:MAX_CUTS])  # bounds the model's work on scribbles
+    return [digit.cols[0] + c for c in thinnest]
 
 
 def _width_prior(aspect: float) -> float:

@@ -41,8 +41,8 @@ def test_broken_strokes_stay_one_digit(number_png):
 
 
 @pytest.mark.parametrize(("line", "touching", "expected"), [
-    ((SEVEN, TWO), {1}, "72"), ((SIX, THREE), {1}, "63"), ((TWO, SIX), {1}, "26"),  # alone in the picture
-    ((ONE, FOUR, SIX), {2}, "146"),  # beside another digit
+    ((SIX, THREE), {1}, "63"), ((TWO, SIX), {1}, "26"),  # alone in the picture
+    ((ONE, FOUR, SIX), {2}, "146"), ((ONE, SEVEN, TWO), {2}, "172"),  # beside another digit
 ])
 def test_touching_digits_are_cut_apart(number_png, line, touching, expected):
     number, digits = read(number_png([list(line)], touching=touching))
