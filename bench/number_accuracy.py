@@ -17,11 +17,14 @@ single-digit path (``to_mnist``) and by the number path: MNIST test digits (as 8
 non-MNIST set, and the draw page's canvases of tests/browser/strokes.json.
 
     .venv/bin/python bench/number_accuracy.py [--count 100] [--singles 10000] [--model-dir mlmodel] [--seed 32]
+    .venv/bin/python bench/number_accuracy.py --runs 300   # only: the cost of each digit after the first
 """
 
 import argparse
 import io
+import statistics
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -154,14 +157,50 @@ def report_singles(name: str, pictures: list[tuple[int, bytes]], classifier: Cla
           f"{sum(len(n) != 1 for n in numbers):>9}", flush=True)
 
 
+def report_cost(classifier: Classifier, runs: int) -> None:
+    """The recognition of a drawn "2026" (bench/canvases.py) beside one drawn digit, in process: decode, find
+    the digits, preprocess each, one forward pass, the stored PNGs. Medians of ``runs``, taking turns."""
+    def read(data: bytes) -> None:
+        digits = segmentation.split_digits(preprocessing.decode_image(data, max_pixels=MAX_PIXELS), classifier.predict)
+        classifier.predict(np.stack([digit.input for digit in digits]))
+        [preprocessing.to_png(digit.input) for digit in digits]
+
+    one, four = canvases.browser_canvases()[20][1], canvases.number_canvas("2026")
+    times: dict[bytes, list[float]] = {one: [], four: []}
+    for _ in range(runs):
+        for data in (one, four):
+            started = time.perf_counter()
+            read(data)
+            times[data].append((time.perf_counter() - started) * 1000)
+    single, number = (statistics.median(times[data]) for data in (one, four))
+    print(f"\nin process, medians of {runs}: one digit {single:.2f} ms, four digits {number:.2f} ms, "
+          f"each digit after the first {(number - single) / 3:.2f} ms")
+    images = [preprocessing.decode_image(data, max_pixels=MAX_PIXELS) for _, data in canvases.browser_canvases()]
+    paths = {"to_mnist": preprocessing.to_mnist, "split_digits": lambda image: segmentation.split_digits(
+        image, classifier.predict)}
+    spent: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(max(1, runs // 50)):
+        for image in images:
+            for name, path in paths.items():  # in turns: the machine's drift falls on both alike
+                started = time.perf_counter()
+                path(image)
+                spent[name].append((time.perf_counter() - started) * 1000)
+    print("a single digit's preprocessing (the 50 browser canvases, decoded): "
+          + ", ".join(f"{name} {statistics.median(values):.2f} ms" for name, values in spent.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100, help="numbers per length and spacing")
     parser.add_argument("--singles", type=int, default=10_000, help="MNIST test digits read one by one")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "mlmodel")
     parser.add_argument("--seed", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=0, help="only time one digit against four, this many runs")
     args = parser.parse_args()
     classifier = Classifier.from_dir(args.model_dir)
+    if args.runs:
+        report_cost(classifier, args.runs)
+        return
     rng = np.random.default_rng(args.seed)
     _, (images, labels) = mnist.load_mnist(mnist.find_data_dir())
     report_numbers("MNIST test digits", [
