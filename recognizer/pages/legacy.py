@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ..errors import BadRequest
+from ..segmentation import MAX_DIGITS
 from ..services import predictions_create
 from ..web import clients, throttle
 from ..web.problems import REQUEST_ERRORS, problem_for
@@ -49,9 +50,9 @@ def _fields(request):
 
 @require_GET
 def result(request):
-    """``/result?data=N`` shows the digit N."""
+    """``/result?data=N`` shows the digit N, or the number N that ``/upload3`` answered."""
     data = request.GET.get("data", "")
-    if not (len(data) == 1 and data in "0123456789"):
-        return render(request, "recognizer/result.html", {"error": "'data' must be a single digit 0–9."},
-                      status=400)
-    return render(request, "recognizer/result.html", {"digit": int(data)})
+    if not (1 <= len(data) <= MAX_DIGITS and data.isascii() and data.isdigit()):
+        return render(request, "recognizer/result.html",
+                      {"error": f"'data' must be a digit 0–9 or a number of up to {MAX_DIGITS} digits."}, status=400)
+    return render(request, "recognizer/result.html", {"digit": data, "several": len(data) > 1})

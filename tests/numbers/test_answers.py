@@ -92,6 +92,9 @@ def test_the_preview_answers_every_digit_with_its_input(client, twenty_26):
 def test_the_old_upload3_answers_the_whole_number_in_data(client, twenty_26):
     response = client.post("/upload3", json.dumps({"filedata": data_url(twenty_26)}), content_type="application/json")
     assert response.status_code == 200 and response.json() == {"status": "success", "data": "2026"}
+    shown = client.get("/result", {"data": response.json()["data"]})  # where the old draw page went next
+    assert shown.status_code == 200 and re.search(r"The number is <span[^>]*>2026<", shown.content.decode())
+    assert client.get("/result", {"data": "20x6"}).status_code == 400
 
 
 def test_the_upload_page_shows_each_digit_boxed_and_labelled(client, twenty_26):
