@@ -43,6 +43,12 @@ MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, li
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
+MAY_BE_ONE = 3  # a picture of at most this many digits on one line may be one digit read whole...
+WHOLE_WIDTH = 2.0  # ...when its ink is at most this times as wide as high (MNIST's single digits: all)
+WHOLE_ODDS = 10.0  # ...and the model misreads it whole this many times less likely than the parts
+PARTS_DOUBT = 0.02  # ...when the parts' product of confidences is under 1 - this (two sure digits stay two)
+FRAGMENT = 0.25  # (no less likely, beside a part under this share of the largest part's box...
+TALL_FRAGMENT = 0.8  # ...and under this share of the whole's height: a detached foot or tail)
 MAX_DIGITS = 32  # a picture's digits are stored a row each: more is refused
 MAX_PIECES = 64  # ink in more pieces than this is a texture, not a number: read whole, as one digit
 
@@ -85,17 +91,36 @@ class _Group:
 def split_digits(img: Image.Image, classify: Classify) -> list[Digit]:
     """Every digit in ``img``, in reading order. NoDigitFound (from ``preprocessing``) if it has none."""
     layer = ink_layer(img)
+    whole = Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)
     lines = _lines(layer.ink, classify)
     count = sum(len(line) for line in lines)
-    if count > 1 and layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit
+    if count == 1:  # exactly what a single digit has always been given
+        return [whole]
+    if layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit
         layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * count))
         lines = _lines(layer.ink, classify)
     if sum(len(line) for line in lines) > MAX_DIGITS:
         raise TooManyDigits(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
-    if sum(len(line) for line in lines) == 1:  # exactly what a single digit has always been given
-        return [Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)]
-    return [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)
-            for number, line in enumerate(lines) for group in line]
+    digits = [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)
+              for number, line in enumerate(lines) for group in line]
+    return [whole] if _reads_better_whole(whole, digits, classify) else digits
+
+
+def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -> bool:
+    """A few digits on one line that the model reads no better than their ink as one digit are one
+    digit (a wide 2's tail cut off, a 1's detached foot): the whole's chance of a misreading
+    (1 - confidence) against the parts' (1 - the product of their confidences), read in one batch."""
+    if len(digits) > MAY_BE_ONE or any(digit.line for digit in digits) or whole.box[2] > WHOLE_WIDTH * whole.box[3]:
+        return False
+    confidence = classify(np.stack([whole.input, *(digit.input for digit in digits)])).max(axis=1)
+    largest = max(digit.box[2] * digit.box[3] for digit in digits)
+    fragment = any(digit.box[2] * digit.box[3] < FRAGMENT * largest and digit.box[3] < TALL_FRAGMENT * whole.box[3]
+                   for digit in digits)
+    whole_error = 1.0 - float(confidence[0])
+    parts_error = 1.0 - float(np.prod(confidence[1:].astype(np.float64)))
+    if fragment:
+        return whole_error <= parts_error
+    return parts_error > PARTS_DOUBT and WHOLE_ODDS * whole_error < parts_error
 
 
 def _box(layer: InkLayer, group: _Group) -> tuple[int, int, int, int]:
