@@ -116,11 +116,17 @@ def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -
     largest = max(digit.box[2] * digit.box[3] for digit in digits)
     fragment = any(digit.box[2] * digit.box[3] < FRAGMENT * largest and digit.box[3] < TALL_FRAGMENT * whole.box[3]
                    for digit in digits)
-    whole_error = 1.0 - float(confidence[0])
-    parts_error = 1.0 - float(np.prod(confidence[1:].astype(np.float64)))
-    if fragment:
+    return _whole_wins(float(confidence[0]), confidence[1:], odds=1.0 if fragment else WHOLE_ODDS)
+
+
+def _whole_wins(whole: float, parts: np.ndarray, *, odds: float) -> bool:
+    """Whether ink read whole with confidence ``whole`` is one digit rather than the ``parts`` read apart:
+    the parts' chance of a misreading (1 - the product of their confidences) is over PARTS_DOUBT and
+    ``odds`` times the whole's (at least as high, for odds 1)."""
+    whole_error, parts_error = 1.0 - whole, 1.0 - float(np.prod(parts.astype(np.float64)))
+    if odds == 1.0:
         return whole_error <= parts_error
-    return parts_error > PARTS_DOUBT and WHOLE_ODDS * whole_error < parts_error
+    return parts_error > PARTS_DOUBT and odds * whole_error < parts_error
 
 
 def _box(layer: InkLayer, group: _Group) -> tuple[int, int, int, int]:
@@ -246,7 +252,12 @@ def _cut(digit: _Group, ink: np.ndarray, line_height: int, classify: Classify, *
                    if i in best and (i, j) in scores]
         if options:
             best[j] = max(options, key=lambda option: option[0])
-    return [parts[span] for span in best[len(cuts) - 1][1]]
+    chosen = best[len(cuts) - 1][1]
+    read = dict(zip(order, confidence, strict=True))
+    if len(chosen) > 1 and _whole_wins(float(read[0, len(cuts) - 1]), np.array([read[span] for span in chosen]),
+                                       odds=WHOLE_ODDS):
+        return [digit]  # a wide digit (a 0, a 2 with a long tail) that the model reads better whole
+    return [parts[span] for span in chosen]
 
 
 def _thin_columns(ink: np.ndarray, digit: _Group, height: int) -> list[int]:
