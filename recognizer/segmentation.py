@@ -9,7 +9,10 @@ pieces are grouped into digits:
   are one digit, and a small piece beside nothing tall joins its nearest digit;
 * touching digits: a piece too wide for one digit is cut at the minima of its ink's column profile
   that the model reads best: every run of parts between two cuts is read in one batch, and the
-  cuts kept maximise the parts' summed log-confidence with a prior on their widths.
+  cuts kept maximise the parts' summed log-confidence with a prior on their widths, unless the
+  model reads the whole group far better (a wide 0 or 2 stays one digit);
+* fragments: a few digits of which one is a small short fragment are one digit when the model reads
+  the whole ink no worse than the parts (a 1's detached foot).
 
 Each digit is then made into the model's input exactly as a single digit is (``digit_input``); a
 picture of one digit gives exactly ``to_mnist``'s input. ``docs/numbers.md`` has the measurements
@@ -43,12 +46,11 @@ MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, li
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
-MAY_BE_ONE = 3  # a picture of at most this many digits on one line may be one digit read whole...
-WHOLE_WIDTH = 2.0  # ...when its ink is at most this times as wide as high (MNIST's single digits: all)
-WHOLE_ODDS = 10.0  # ...and the model misreads it whole this many times less likely than the parts
-PARTS_DOUBT = 0.02  # ...when the parts' product of confidences is under 1 - this (two sure digits stay two)
-FRAGMENT = 0.25  # (no less likely, beside a part under this share of the largest part's box...
-TALL_FRAGMENT = 0.8  # ...and under this share of the whole's height: a detached foot or tail)
+WHOLE_ODDS = 10.0  # a group is cut only when the model misreads the parts this many times likelier than the whole...
+PARTS_DOUBT = 0.02  # ...and the parts' product of confidences is under 1 - this (two sure digits stay two)
+MAY_BE_ONE = 3  # a picture of at most this many digits on one line, at most WHOLE_WIDTH times as wide as high,...
+WHOLE_WIDTH = 2.0  # ...one of them a fragment (under FRAGMENT of the largest part's box and TALL_FRAGMENT of the
+FRAGMENT, TALL_FRAGMENT = 0.25, 0.8  # whole's height), is one digit if the model reads it whole no worse
 MAX_DIGITS = 32  # a picture's digits are stored a row each: more is refused
 MAX_PIECES = 64  # ink in more pieces than this is a texture, not a number: read whole, as one digit
 
@@ -107,16 +109,17 @@ def split_digits(img: Image.Image, classify: Classify) -> list[Digit]:
 
 
 def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -> bool:
-    """A few digits on one line that the model reads no better than their ink as one digit are one
-    digit (a wide 2's tail cut off, a 1's detached foot): the whole's chance of a misreading
-    (1 - confidence) against the parts' (1 - the product of their confidences), read in one batch."""
+    """A few digits on one line, one of them a small short fragment (a 1's detached foot, a 4's
+    stray tick), that the model reads no worse as one digit are one digit: the whole and the parts
+    are read in one batch."""
     if len(digits) > MAY_BE_ONE or any(digit.line for digit in digits) or whole.box[2] > WHOLE_WIDTH * whole.box[3]:
         return False
-    confidence = classify(np.stack([whole.input, *(digit.input for digit in digits)])).max(axis=1)
     largest = max(digit.box[2] * digit.box[3] for digit in digits)
-    fragment = any(digit.box[2] * digit.box[3] < FRAGMENT * largest and digit.box[3] < TALL_FRAGMENT * whole.box[3]
-                   for digit in digits)
-    return _whole_wins(float(confidence[0]), confidence[1:], odds=1.0 if fragment else WHOLE_ODDS)
+    if not any(digit.box[2] * digit.box[3] < FRAGMENT * largest and digit.box[3] < TALL_FRAGMENT * whole.box[3]
+               for digit in digits):
+        return False
+    confidence = classify(np.stack([whole.input, *(digit.input for digit in digits)])).max(axis=1)
+    return _whole_wins(float(confidence[0]), confidence[1:], odds=1.0)
 
 
 def _whole_wins(whole: float, parts: np.ndarray, *, odds: float) -> bool:
@@ -229,7 +232,8 @@ def _cut(digit: _Group, ink: np.ndarray, line_height: int, classify: Classify, *
 
     Cuts are tried at the columns where the ink is thinnest (local minima of its column profile);
     every run of parts between two of them is read by the model in one batch, and the cuts kept are
-    those that maximise the sum over parts of log(confidence) + a width prior."""
+    those that maximise the sum over parts of log(confidence) + a width prior, unless the whole group
+    reads far better (``_whole_wins``)."""
     if digit.width <= least:
         return [digit]
     height = max(line_height, digit.height)
