@@ -21,9 +21,10 @@ SUPERSAMPLE = 4
 Stroke = list[tuple[float, float]]
 
 
-def canvas_png(strokes: list[Stroke], width: float) -> bytes:
-    """The PNG of ``strokes`` (points in the canvas's 280 units) painted with a brush ``width`` wide."""
-    big = Image.new("L", (SIZE * SUPERSAMPLE,) * 2, 255)
+def canvas_png(strokes: list[Stroke], width: float, size: tuple[int, int] = (SIZE, SIZE)) -> bytes:
+    """The PNG of ``strokes`` (points in the canvas's 280 units) painted with a brush ``width`` wide
+    on a canvas ``size`` units big."""
+    big = Image.new("L", (size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE), 255)
     draw, scale, radius = ImageDraw.Draw(big), SUPERSAMPLE, width * SUPERSAMPLE / 2
     for stroke in strokes:
         points = [(x * scale, y * scale) for x, y in stroke]
@@ -40,6 +41,21 @@ def browser_canvases() -> list[tuple[int, bytes]]:
     """(label, PNG) of every digit in tests/ml/strokes.json (traced from MNIST test digits)."""
     digits = json.loads(STROKES.read_text())["digits"]
     return [(digit["label"], canvas_png(digit["strokes"], digit["width"])) for digit in digits]
+
+
+DIGIT_STEP = 210  # a digit's strokes span about 60-220 of the canvas's 280 units: digits this far apart
+
+
+def number_canvas(number: str) -> bytes:
+    """A wide canvas with ``number`` written on it, each digit the first of its label in strokes.json."""
+    digits = json.loads(STROKES.read_text())["digits"]
+    strokes, widths = [], []
+    for position, label in enumerate(number):
+        digit = next(digit for digit in digits if digit["label"] == int(label))
+        offset = position * DIGIT_STEP - 50
+        strokes += [[(x + offset, y) for x, y in stroke] for stroke in digit["strokes"]]
+        widths.append(digit["width"])
+    return canvas_png(strokes, float(np.median(widths)), (DIGIT_STEP * len(number) + 100, SIZE))
 
 
 def random_canvases(count: int, seed: int = 30) -> list[bytes]:

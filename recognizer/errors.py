@@ -57,6 +57,14 @@ class NoDigitFound(InvalidImage, status=422):
     """Decodable, but blank, uniform or only noise."""
 
 
+class NotOneDigit(InvalidImage, status=422):
+    """The caller asked for exactly one digit (``?expect=digit``) and the picture holds another count."""
+
+
+class TooManyDigits(InvalidImage, status=422):
+    """More digits in one picture than are stored for one (``segmentation.MAX_DIGITS``)."""
+
+
 class IdempotencyKeyInUse(RecognizerError, status=409):
     """Another request with the same ``Idempotency-Key`` is still being processed."""
 

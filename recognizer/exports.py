@@ -15,8 +15,8 @@ from .selectors import Filters, StoredPrediction, prediction_iter
 from .storage.records import utc_timestamp
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
-COLUMNS = ("id", "created_at", "source", "filename", "digit", "confidence", "probabilities", "model_version",
-           "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
+COLUMNS = ("id", "picture_id", "position", "created_at", "source", "filename", "digit", "confidence", "probabilities",
+           "model_version", "latency_ms", "corrected_label", "corrected_by", "corrected_at", "input_png")
 
 
 def row(prediction: StoredPrediction, *, with_corrector: bool = True) -> dict:
@@ -24,6 +24,8 @@ def row(prediction: StoredPrediction, *, with_corrector: bool = True) -> dict:
     Who corrected it (a staff user name) only ``with_corrector``: the history may be public."""
     return {
         "id": str(prediction.id),
+        "picture_id": str(prediction.picture),  # a picture's digits share it; ``position`` orders its number
+        "position": prediction.position or 0,
         "created_at": utc_timestamp(prediction.created_at),
         "source": prediction.source,
         "filename": prediction.filename,

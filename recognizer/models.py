@@ -77,6 +77,13 @@ class Prediction(PredictionColumns):
     # How likely the model's answer is wrong (``ml.doubt``), set by the scoring pass
     # (``manage.py score_predictions``); the review queue's order.
     doubt = columns.Float()
+    # A picture of several digits is a row per digit (a picture of one has these unset): the first
+    # digit's id is the picture's (its original is stored under it), the others' ids follow from it
+    # (``storage.ids.digit_id``), so any digit's row leads to the whole number.
+    picture_id = columns.TimeUUID()
+    position = columns.SmallInt()  # 0 = the first digit in reading order
+    digit_count = columns.SmallInt()
+    box = columns.List(columns.Integer, frozen=True)  # left, top, width, height in the upright picture
 
 
 class OriginalChunk(DjangoCassandraModel):

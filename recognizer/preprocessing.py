@@ -19,6 +19,7 @@ import io
 import math
 import struct
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import ExifTags, Image
@@ -202,8 +203,31 @@ def to_mnist(img: Image.Image) -> np.ndarray:
     Works on any PIL image (canvas drawing, scan, photo; dark or light ink).
     Raises NoDigitFound if there is no ink: blank, uniform or only noise.
     """
-    ink = _drop_specks(_ink_layer(_working_gray(img)))
-    return _centre(_fit_box(ink[_box_of(ink > 0)]))  # _drop_specks leaves ink or raises
+    return digit_input(ink_layer(img).ink)
+
+
+@dataclass(frozen=True)
+class InkLayer:
+    """The picture's ink (``_ink_layer`` after ``_drop_specks``) and where it lies in the picture: ink
+    pixel (row, column) covers picture pixels from (top + row × scale, left + column × scale)."""
+
+    ink: np.ndarray
+    left: float
+    top: float
+    scale: float
+    shrunk_flat: bool  # a flat page cropped and shrunk to ``flat_size``: a bigger one shows more detail
+
+
+def ink_layer(img: Image.Image, flat_size: int = FLAT_WORK_SIZE) -> InkLayer:
+    """The ink of ``img`` as ``to_mnist`` sees it; ``segmentation`` splits it into digits.
+    Raises NoDigitFound if there is none."""
+    gray, left, top, scale, shrunk_flat = _working_gray(img, flat_size)
+    return InkLayer(_drop_specks(_ink_layer(gray)), left, top, scale, shrunk_flat)  # ink, or it raises
+
+
+def digit_input(ink: np.ndarray) -> np.ndarray:
+    """One digit's ink (anything around it zero) as MNIST would have it: cropped, 20 px, centred by mass."""
+    return _centre(_fit_box(ink[_box_of(ink > 0)]))
 
 
 def to_png(array28: np.ndarray) -> bytes:
@@ -216,16 +240,23 @@ def to_png(array28: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def _working_gray(img: Image.Image) -> np.ndarray:
+def _working_gray(img: Image.Image, flat_size: int) -> tuple[np.ndarray, float, float, float, bool]:
     """8-bit grey levels (uint8): box-downscaled to at most WORK_SIZE px, and a flat page
-    cropped to its ink and shrunk further (``_flat_page_crop``). Done by Pillow, so only the
-    pixels that matter become floats, and a flat page's never (``_flat_ink_layer``)."""
+    cropped to its ink and shrunk further to ``flat_size`` (``_flat_page_crop``). Done by Pillow, so
+    only the pixels that matter become floats, and a flat page's never (``_flat_ink_layer``).
+    With them, where they lie in ``img``: left, top, and picture pixels per working pixel."""
     gray = _flatten(img)
+    width = gray.width
     gray = _shrink(gray if gray.mode == "L" else gray.convert("L"), WORK_SIZE)
+    scale, left, top, shrunk_flat = width / gray.width, 0.0, 0.0, False
     page = _flat_page_crop(gray)
     if page is not None:
-        gray = _shrink(page, FLAT_WORK_SIZE)
-    return np.asarray(gray)
+        crop_left, crop_top = page.info["crop"]
+        left, top = crop_left * scale, crop_top * scale
+        shrunk_flat = max(page.size) > flat_size
+        gray = _shrink(page, flat_size)
+        scale *= page.width / gray.width
+    return np.asarray(gray), left, top, scale, shrunk_flat
 
 
 def _shrink(gray: Image.Image, longest: int) -> Image.Image:
@@ -253,8 +284,10 @@ def _flat_page_crop(gray: Image.Image) -> Image.Image | None:
         return None
     (top, bottom), (left, right) = ((side.start, side.stop) for side in box)
     margin = max(bottom - top, right - left) // 2 + 1
-    return gray.crop((max(0, left - margin), max(0, top - margin),
+    page = gray.crop((max(0, left - margin), max(0, top - margin),
                       min(gray.width, right + margin), min(gray.height, bottom + margin)))
+    page.info["crop"] = (max(0, left - margin), max(0, top - margin))
+    return page
 
 
 def _box_of(mask: np.ndarray) -> tuple[slice, slice] | None:

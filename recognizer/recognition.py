@@ -1,20 +1,22 @@
-"""From uploaded bytes to the model's answer: decode, make MNIST-like, classify in one batch.
+"""From uploaded bytes to the model's answer: decode, find the digits, make each MNIST-like, classify
+all in one batch.
 
 Nothing here stores anything; ``services`` records what this returns.
 """
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
 from PIL import Image
 
 from . import metrics, originals
-from .errors import InvalidImage, TooManyPixels
+from .errors import InvalidImage, NotOneDigit, TooManyPixels
 from .ml.runtime import get_classifier
-from .preprocessing import load_image, open_image, to_mnist, to_png
+from .preprocessing import load_image, open_image, to_png
+from .segmentation import Digit, split_digits
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,13 @@ class ImageUpload:
 
 
 @dataclass(frozen=True)
-class Recognition:
+class DigitReading:
+    """One digit of a picture: the model's answer, its input, and its box in the picture (left, top,
+    width, height in pixels of the upright picture)."""
+
     probabilities: list[float]
     input_png: bytes
-    content_type: str
-    model_version: str
-    original: bytes  # the upload as it is stored: without metadata (EXIF, GPS, XMP, ICC, text), see originals
+    box: tuple[int, int, int, int]
 
     @property
     def digit(self) -> int:
@@ -42,6 +45,37 @@ class Recognition:
     @property
     def confidence(self) -> float:
         return self.probabilities[self.digit]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One picture read: its digits in reading order (``segmentation``). The single-digit fields are
+    its first digit's, so a picture of one digit reads as it always has."""
+
+    digits: list[DigitReading]
+    content_type: str
+    model_version: str
+    original: bytes  # the upload as it is stored: without metadata (EXIF, GPS, XMP, ICC, text), see originals
+
+    @property
+    def number(self) -> str:
+        return "".join(str(reading.digit) for reading in self.digits)
+
+    @property
+    def probabilities(self) -> list[float]:
+        return self.digits[0].probabilities
+
+    @property
+    def input_png(self) -> bytes:
+        return self.digits[0].input_png
+
+    @property
+    def digit(self) -> int:
+        return self.digits[0].digit
+
+    @property
+    def confidence(self) -> float:
+        return self.digits[0].confidence
 
 
 def digit_of(probabilities: Sequence[float]) -> int:
@@ -68,20 +102,25 @@ def _check_request_pixels(images: Sequence[Image.Image]) -> None:
                             f"the limit per request is {limit / 1e6:g} megapixels.")
 
 
-def _model_input(upload: ImageUpload, image: Image.Image) -> tuple[np.ndarray, str, bytes]:
-    """The model's input, the type the file's own header declares (never the client's claim), and
-    the original to store (``originals``)."""
+def _model_inputs(upload: ImageUpload, image: Image.Image, classify) -> tuple[list[Digit], str, bytes]:
+    """The picture's digits (their model inputs, and boxes in the picture as uploaded, upright), the type
+    the file's own header declares (never the client's claim), and the original to store (``originals``)."""
     try:
-        array = to_mnist(load_image(image))
+        size = max(image.size)
+        loaded = load_image(image)
+        scale = size / max(loaded.size)  # big pictures are decoded reduced
+        digits = [replace(digit, box=tuple(round(side * scale) for side in digit.box))
+                  for digit in split_digits(loaded, classify)]
         described = originals.Described.of(image)
     finally:
         image.close()  # frees the decoded pixels before the next upload's
     original, content_type = originals.stored(upload.data, described)
-    return array, content_type, original
+    return digits, content_type, original
 
 
-def recognize(uploads: Sequence[ImageUpload]) -> list[Recognition]:
-    """Read every upload, then classify them in one batch; any bad upload refuses the whole request.
+def recognize(uploads: Sequence[ImageUpload], *, expect_digit: bool = False) -> list[Recognition]:
+    """Read every upload, then classify all their digits in one batch; any bad upload refuses the whole
+    request. ``expect_digit``: a picture holding more than one digit is refused (``NotOneDigit``).
 
     Every header is read before any pixel is decoded, so a request over its pixel budget costs nothing."""
     images = []
@@ -89,20 +128,23 @@ def recognize(uploads: Sequence[ImageUpload]) -> list[Recognition]:
         with _about(upload):
             images.append(open_image(upload.data, max_pixels=settings.NUMBERFIGURE_MAX_PIXELS))
     _check_request_pixels(images)
-    inputs = []
+    classifier = get_classifier()
+    pictures = []
     for upload, image in zip(uploads, images, strict=True):
         with _about(upload):
-            inputs.append(_model_input(upload, image))
-    classifier = get_classifier()
+            pictures.append(_model_inputs(upload, image, classifier.predict))
+            if expect_digit and len(pictures[-1][0]) != 1:
+                raise NotOneDigit(f"Expected one digit, found {len(pictures[-1][0])} in the picture.")
     with metrics.timed_forward():
-        probabilities = classifier.predict(np.stack([array for array, _, _ in inputs]))
+        probabilities = iter(classifier.predict(np.stack([digit.input for digits, _, _ in pictures
+                                                          for digit in digits])))
     return [
         Recognition(
-            probabilities=[float(p) for p in row],
-            input_png=to_png(array),
+            digits=[DigitReading(probabilities=[float(p) for p in next(probabilities)], input_png=to_png(digit.input),
+                                 box=digit.box) for digit in digits],
             content_type=content_type,
             model_version=classifier.version,
             original=original,
         )
-        for (array, content_type, original), row in zip(inputs, probabilities, strict=True)
+        for digits, content_type, original in pictures
     ]

@@ -36,6 +36,18 @@ def prediction_get(*, prediction_id: uuid.UUID) -> StoredPrediction | None:
     return rows[0] if rows and paging.shows(rows[0], ALL) else None
 
 
+def picture_digits_get(*, prediction: StoredPrediction) -> list[StoredPrediction]:
+    """Every digit still stored of ``prediction``'s picture, in reading order (itself alone for a picture
+    of one digit): one key read per digit, their ids following from the picture's."""
+    if prediction.picture_id is None:
+        return [prediction]
+    digit_ids = [prediction.picture_id if position == 0 else ids.digit_id(prediction.picture_id, position)
+                 for position in range(prediction.digit_count or 1)]
+    digits = [prediction if digit_id == prediction.id else prediction_get(prediction_id=digit_id)
+              for digit_id in digit_ids]
+    return [digit for digit in digits if digit is not None]
+
+
 @dataclass(frozen=True)
 class Original:
     content_type: str
@@ -47,7 +59,7 @@ def prediction_image_get(*, prediction_id: uuid.UUID) -> Original | None:
     prediction = prediction_get(prediction_id=prediction_id)
     if prediction is None:
         return None
-    chunks = cql.run(cql.select(OriginalChunk, "id = ?", [prediction_id], columns="data"))
+    chunks = cql.run(cql.select(OriginalChunk, "id = ?", [prediction.picture], columns="data"))
     data = b"".join(row["data"] or b"" for row in chunks)
     return Original(prediction.content_type, data) if len(data) == prediction.image_size else None
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from . import metrics
 from .errors import PredictionChanged, PredictionNotFound
 from .models import Prediction
-from .recognition import ImageUpload, digit_of, recognize
+from .recognition import DigitReading, ImageUpload, Recognition, digit_of, recognize
 from .storage import claims, cql, ids, outbox, stats, writes
 from .storage.claims import Answer, Claim
 from .storage.cql import UNAVAILABLE
@@ -42,6 +42,8 @@ def prediction_store(
     latency_ms: float,
     created: float | None = None,
     prediction_id: uuid.UUID | None = None,
+    known_id: bool | None = None,
+    picture: dict | None = None,
 ) -> StoredPrediction:
     """Store one prediction that was already made (this runs no model), with its original image.
 
@@ -49,9 +51,12 @@ def prediction_store(
     outbox (``storage.outbox``) and comes back marked ``pending``; OutboxFull when that is full.
 
     ``created`` (a Unix time) is for importing older predictions; new ones take the current time.
-    ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing.
+    ``prediction_id`` stores it under a known id (a copy, a replay): storing it again changes nothing
+    (``known_id=False``: a new id chosen by the caller). ``picture`` (``picture_id``, ``position``,
+    ``digit_count``, ``box``) places a digit in its picture; only the first one's ``image`` is stored.
     """
-    known_id = prediction_id is not None  # perhaps stored and counted by an earlier attempt
+    if known_id is None:
+        known_id = prediction_id is not None  # perhaps stored and counted by an earlier attempt
     if prediction_id is None:
         prediction_id = ids.new_prediction_id(timestamp=ids.now() if created is None else created,
                                               shards=settings.NUMBERFIGURE_SHARDS)
@@ -74,6 +79,7 @@ def prediction_store(
         probabilities=[float(p) for p in probabilities],
         model_version=model_version,
         latency_ms=float(np.float32(latency_ms)),
+        **(picture or {}),
     )
     try:
         with metrics.cassandra_write():
@@ -125,31 +131,48 @@ def new_prediction_ids(count: int) -> list[uuid.UUID]:
 
 
 def predictions_create(
-    *, uploads: Sequence[ImageUpload], source: str, prediction_ids: Sequence[uuid.UUID] | None = None
-) -> list[StoredPrediction]:
-    """Recognise the uploads with the model, in one batch, and store each; a bad upload stores nothing.
+    *, uploads: Sequence[ImageUpload], source: str, prediction_ids: Sequence[uuid.UUID] | None = None,
+    expect_digit: bool = False,
+) -> list[list[StoredPrediction]]:
+    """Recognise the uploads with the model, all their digits in one batch, and store each digit; a bad
+    upload stores nothing. Answers each picture's digits in reading order.
 
+    A picture of several digits is a row per digit (``models.Prediction``): the first under the
+    picture's id, with its original, the others under ids that follow from it (``ids.digit_id``).
     ``prediction_ids`` (one per upload) store them under known ids: a retry with the same ids
-    rewrites the same rows instead of adding new ones.
+    rewrites the same rows instead of adding new ones. ``expect_digit``: see ``recognize``.
     """
     started = time.perf_counter()
-    recognitions = recognize(uploads)
+    recognitions = recognize(uploads, expect_digit=expect_digit)
     latency_ms = (time.perf_counter() - started) * 1000
-    return [
-        prediction_store(
-            source=source,
-            filename=upload.filename,
-            content_type=recognition.content_type,
-            image=recognition.original,
-            input_png=recognition.input_png,
-            probabilities=recognition.probabilities,
-            model_version=recognition.model_version,
-            latency_ms=latency_ms,
-            prediction_id=prediction_id,
-        )
-        for upload, recognition, prediction_id in zip(
-            uploads, recognitions, prediction_ids or [None] * len(uploads), strict=True)
-    ]
+    known = prediction_ids is not None
+    pictures = []
+    for upload, recognition, known_id in zip(uploads, recognitions, prediction_ids or [None] * len(uploads),
+                                             strict=True):
+        picture_id = known_id or new_prediction_ids(1)[0]  # made as each is stored: they keep the uploads' order
+        pictures.append([
+            prediction_store(
+                source=source,
+                filename=upload.filename,
+                content_type=recognition.content_type,
+                image=recognition.original,
+                input_png=reading.input_png,
+                probabilities=reading.probabilities,
+                model_version=recognition.model_version,
+                latency_ms=latency_ms,
+                prediction_id=picture_id if position == 0 else ids.digit_id(picture_id, position),
+                known_id=known,
+                picture=_place(picture_id, position, recognition, reading),
+            )
+            for position, reading in enumerate(recognition.digits)
+        ])
+    return pictures
+
+
+def _place(picture_id: uuid.UUID, position: int, recognition: Recognition, reading: DigitReading) -> dict:
+    """Where a digit lies in its picture."""
+    return {"picture_id": picture_id, "position": position, "digit_count": len(recognition.digits),
+            "box": list(reading.box)}
 
 
 def prediction_correct(*, prediction: StoredPrediction, label: int | None, user: str) -> StoredPrediction:

@@ -16,11 +16,11 @@ from ..audit.services import audit_record
 from ..errors import BadRequest
 from ..models import SOURCES
 from ..recognition import ImageUpload, recognize
-from ..selectors import prediction_get, prediction_image_get
+from ..selectors import picture_digits_get, prediction_get, prediction_image_get
 from ..services import prediction_correct, prediction_delete, predictions_create
 from ..tokens.authentication import ApiTokenAuthentication
 from ..web import access, clients
-from ..web.display import prediction_json, preview_json
+from ..web.display import picture_json, prediction_json, preview_json
 from ..web.queries import PredictionQuery, cursor_query, prediction_page, read_query
 from ..web.uploads import JSONParser, RawImageParser, decode_image_text, uploads_from_files
 from . import idempotency, serializers
@@ -30,8 +30,23 @@ ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     413: "Too large: bytes, pixels, or number of files.",
     429: "Too many requests from this client; try again in a moment.",
     415: "Not an image format we read (PNG, JPEG, GIF, BMP, WebP, TIFF).",
-    422: "An image, but corrupt, or with no digit in it; or an Idempotency-Key reused for another request.",
+    422: "An image, but corrupt, or with no digit in it, or not one digit with `expect=digit`; or an "
+         "Idempotency-Key reused for another request.",
 }.items()}
+
+
+EXPECT = OpenApiParameter(
+    "expect", OpenApiTypes.STR, enum=["digit", "number"],
+    description="`digit`: the picture must hold exactly one digit, else a 422 says how many it holds. "
+    "`number` (the default): any count of digits.")
+
+
+def expects_one_digit(request: Request) -> bool:
+    """The ``expect`` query parameter: ``digit`` asks for exactly one digit a picture."""
+    expect = request.query_params.get("expect", "number")
+    if expect not in ("digit", "number"):
+        raise BadRequest("Query parameter 'expect' must be 'digit' or 'number'.")
+    return expect == "digit"
 
 
 class RecognitionView(APIView):
@@ -76,26 +91,30 @@ class PredictView(RecognitionView):
                 "source": {"type": "string", "enum": list(SOURCES)}}},
             "image/*": {"type": "string", "format": "binary"},
         },
-        parameters=[OpenApiParameter(
+        parameters=[EXPECT, OpenApiParameter(
             idempotency.HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
             description="Optional, e.g. a UUID. A retry with the same key within 24 h gets the first "
             "answer again (header `Idempotent-Replayed: true`) and stores nothing new; the same key "
             "with another request is a 422, and while the first request runs a retry gets 409."),
         ],
-        responses={201: serializers.PredictionSerializer, **ERRORS,
-                   202: OpenApiResponse(serializers.PredictionSerializer,
+        responses={201: serializers.PictureSerializer, **ERRORS,
+                   202: OpenApiResponse(serializers.PictureSerializer,
                                         description="Recognised; kept in the outbox until Cassandra answers."),
                    409: OpenApiResponse(description="A request with this Idempotency-Key is still running.")},
         description="One image answers with one prediction; several `image` parts answer with "
-        "`{\"results\": [...]}` in the same order. A request with any bad image stores nothing.",
+        "`{\"results\": [...]}` in the same order. A request with any bad image stores nothing. "
+        "A picture of several digits is stored a prediction per digit: its answer's `number` holds them "
+        "all left to right, `digits` one entry each; its single-digit fields are the first digit's.",
     )
     def post(self, request: Request) -> Response:
         uploads, source = self.read(request)
+        expect_digit = expects_one_digit(request)
 
         def create(prediction_ids) -> Response:
-            predictions = predictions_create(uploads=uploads, source=source, prediction_ids=prediction_ids)
-            results = [prediction_json(prediction, request) for prediction in predictions]
-            status = 202 if any(prediction.pending for prediction in predictions) else 201
+            pictures = predictions_create(uploads=uploads, source=source, prediction_ids=prediction_ids,
+                                          expect_digit=expect_digit)
+            results = [picture_json(digits, request) for digits in pictures]
+            status = 202 if any(digit.pending for digits in pictures for digit in digits) else 201
             return Response(results[0] if len(results) == 1 else {"results": results}, status=status)
 
         return idempotency.respond_once(request, uploads, source, create)
@@ -107,13 +126,14 @@ class PreviewView(RecognitionView):
     @extend_schema(
         summary="Recognise one image without storing it (live preview while drawing)",
         request={"application/json": serializers.PredictRequestSerializer},
+        parameters=[EXPECT],
         responses={200: serializers.PreviewSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         uploads, _ = self.read(request)
         if len(uploads) != 1:
             raise BadRequest("A preview takes exactly one image.")
-        return Response(preview_json(recognize(uploads)[0]))
+        return Response(preview_json(recognize(uploads, expect_digit=expects_one_digit(request))[0]))
 
 
 class HistoryReadable(BasePermission):
@@ -172,15 +192,14 @@ class PredictionDetailView(APIView):
     authentication_classes = [SessionAuthentication, ApiTokenAuthentication]
     permission_classes = [StaffCanChange]
 
-    @extend_schema(summary="One stored prediction", responses={200: serializers.PredictionSerializer})
+    @extend_schema(summary="One stored prediction", responses={200: serializers.PictureSerializer})
     def get(self, request: Request, prediction_id) -> Response:
-        prediction = _prediction_or_404(prediction_id)
-        return Response(prediction_json(prediction, request))
+        return Response(_stored_json(_prediction_or_404(prediction_id), request))
 
     @extend_schema(
         summary="Set or clear the corrected label (staff)",
         request=serializers.CorrectionSerializer,
-        responses={200: serializers.PredictionSerializer, 400: ERRORS[400]},
+        responses={200: serializers.PictureSerializer, 400: ERRORS[400]},
     )
     def patch(self, request: Request, prediction_id) -> Response:
         prediction = _prediction_or_404(prediction_id)
@@ -190,7 +209,7 @@ class PredictionDetailView(APIView):
         prediction_correct(prediction=prediction, label=label, user=request.user.get_username())
         audit_record(request=request, action="prediction.correct", target=str(prediction.id),
                      change={"corrected_label": [before, label]})
-        return Response(prediction_json(prediction, request))
+        return Response(_stored_json(prediction, request))
 
     @extend_schema(summary="Delete a prediction and its images (staff)", responses={204: None})
     def delete(self, request: Request, prediction_id) -> Response:
@@ -229,6 +248,11 @@ def _image_response(data: bytes, content_type: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=3600"  # a deleted prediction must not linger in shared caches
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+def _stored_json(prediction, request) -> dict:
+    """One stored digit, with its picture's whole number read back."""
+    return picture_json(picture_digits_get(prediction=prediction), request, top=prediction)
 
 
 def _prediction_or_404(prediction_id):

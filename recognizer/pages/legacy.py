@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ..errors import BadRequest
+from ..segmentation import MAX_DIGITS
 from ..services import predictions_create
 from ..web import clients, rates
 from ..web.problems import REQUEST_ERRORS, problem_for
@@ -16,7 +17,8 @@ from ..web.uploads import decode_image_text, json_fields
 @csrf_exempt  # the old app's draw page posted here without a CSRF token
 @require_POST
 def upload3(request):
-    """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``."""
+    """Form or JSON field ``filedata`` holding a data URL -> ``{"status", "data": "<digit>"}``; a drawing of
+    several digits answers the whole number in ``data`` (``"2026"``)."""
     try:
         rates.check(request, "predict")
         filedata = _fields(request).get("filedata")
@@ -24,11 +26,11 @@ def upload3(request):
             raise BadRequest("Missing field 'filedata' (a data URL of the drawing).")
         upload = decode_image_text(filedata, field="filedata")
         clients.ensure_waiting(request)
-        [prediction] = predictions_create(uploads=[upload], source="draw")
+        [digits] = predictions_create(uploads=[upload], source="draw")
     except REQUEST_ERRORS as error:
         problem = problem_for(error)
         return JsonResponse({"status": "error", "error": problem.message}, status=problem.status)
-    return JsonResponse({"status": "success", "data": str(prediction.digit)})
+    return JsonResponse({"status": "success", "data": "".join(str(digit.digit) for digit in digits)})
 
 
 def _fields(request):
@@ -48,9 +50,9 @@ def _fields(request):
 
 @require_GET
 def result(request):
-    """``/result?data=N`` shows the digit N."""
+    """``/result?data=N`` shows the digit N, or the number N that ``/upload3`` answered."""
     data = request.GET.get("data", "")
-    if not (len(data) == 1 and data in "0123456789"):
-        return render(request, "recognizer/result.html", {"error": "'data' must be a single digit 0–9."},
-                      status=400)
-    return render(request, "recognizer/result.html", {"digit": int(data)})
+    if not (1 <= len(data) <= MAX_DIGITS and data.isascii() and data.isdigit()):
+        return render(request, "recognizer/result.html",
+                      {"error": f"'data' must be a digit 0–9 or a number of up to {MAX_DIGITS} digits."}, status=400)
+    return render(request, "recognizer/result.html", {"digit": data, "several": len(data) > 1})

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ..errors import BadRequest
 from ..health import service_status
-from ..selectors import prediction_get
+from ..selectors import picture_digits_get, prediction_get
 from ..services import predictions_create
 from ..web import clients, rates
 from ..web.access import can_change
-from ..web.display import WIDGET_TEMPLATE, page_result, prediction_json
+from ..web.display import WIDGET_TEMPLATE, page_result, picture_json
 from ..web.problems import REQUEST_ERRORS, problem_for
 from ..web.uploads import uploads_from_files
 
@@ -61,8 +61,8 @@ def upload(request):
                 raise BadRequest("Choose one or more image files to recognise.")
             uploads = uploads_from_files(files)
             clients.ensure_waiting(request)
-            predictions = predictions_create(uploads=uploads, source="upload")
-            context["results"] = [page_result(p, request) for p in predictions]
+            pictures = predictions_create(uploads=uploads, source="upload")
+            context["results"] = [page_result(digits, request) for digits in pictures]
         except REQUEST_ERRORS as error:
             problem = problem_for(error)
             context["error"], status = problem.message, problem.status
@@ -76,5 +76,6 @@ def prediction_detail(request, prediction_id):
         raise Http404("No such prediction.")
     return render(request, "recognizer/prediction.html", {
         "prediction": prediction,
-        "result": {**prediction_json(prediction, request), "url": None},  # no link to the page itself
+        # the whole number of its picture; no link to the page itself
+        "result": {**picture_json(picture_digits_get(prediction=prediction), request, top=prediction), "url": None},
     })

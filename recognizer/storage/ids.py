@@ -13,6 +13,7 @@ lookups by id compute the bucket from the id.
 """
 
 import datetime as dt
+import hashlib
 import secrets
 import time
 import uuid
@@ -40,6 +41,18 @@ def new_prediction_id(*, timestamp: float, shards: int) -> uuid.UUID:
         raise ValueError(f"shards must be 1..{MAX_SHARDS}, not {shards}")
     node = secrets.randbelow(shards) << _NODE_BITS_BELOW_SHARD | secrets.randbits(_NODE_BITS_BELOW_SHARD)
     return uuid_from_time(timestamp, node=node, clock_seq=secrets.randbits(14))
+
+
+def digit_id(picture_id: uuid.UUID, position: int) -> uuid.UUID:
+    """The id of a picture's digit after its first (whose id is the picture's): as unguessable as the
+    picture's own (a hash of it), on its shard, and ``position`` clock ticks (100 ns) before it, so
+    the newest-first history lists a picture's digits in reading order. The same picture and
+    position always give the same id: a retried request rewrites the same rows."""
+    digest = int.from_bytes(hashlib.sha256(picture_id.bytes + position.to_bytes(2, "big")).digest()[:8], "big")
+    node = shard_of(picture_id) << _NODE_BITS_BELOW_SHARD | digest & ((1 << _NODE_BITS_BELOW_SHARD) - 1)
+    tick = picture_id.time - position
+    return uuid.UUID(fields=(tick & 0xFFFFFFFF, tick >> 32 & 0xFFFF, tick >> 48 & 0x0FFF | 0x1000,
+                             (digest >> 56 & 0x3F) | 0x80, digest >> 48 & 0xFF, node))
 
 
 def is_prediction_id(value: uuid.UUID) -> bool:

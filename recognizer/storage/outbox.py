@@ -256,7 +256,7 @@ def _drain_until_empty() -> None:
 
 
 _BYTES = {"input_png"}
-_UUIDS = {"id", "change_id"}
+_UUIDS = {"id", "change_id", "picture_id"}
 _TIMES = {"bucket", "created_at", "corrected_at"}
 
 

@@ -35,7 +35,16 @@ class StoredPrediction:
     change_id: uuid.UUID | None = None
     deleted: bool | None = None
     doubt: float | None = None  # how likely the answer is wrong (``ml.doubt``), once scored
+    picture_id: uuid.UUID | None = None  # set on the rows of a picture of several digits (models.Prediction)
+    position: int | None = None
+    digit_count: int | None = None
+    box: list[int] | None = None
     pending: bool = False  # in the local outbox, not yet in Cassandra (not a column)
+
+    @property
+    def picture(self) -> uuid.UUID:
+        """The id its original is stored under: its picture's (the first digit's), or its own."""
+        return self.picture_id or self.id
 
     @property
     def label(self) -> int:

@@ -91,7 +91,9 @@ def original_chunks(prediction_id: uuid.UUID, data: bytes, *, timestamp: int | N
 def creation(prediction: StoredPrediction, original: bytes) -> tuple[list[BoundStatement], list[BoundStatement], set]:
     """(statements to run before the batch, the batch, list entries to remember once it is written)."""
     timestamp = ids.write_time(prediction.id)
-    chunks = original_chunks(prediction.id, original, timestamp=timestamp)
+    # A picture's original is stored once, under its first digit's id (the picture's).
+    first = prediction.picture == prediction.id
+    chunks = original_chunks(prediction.id, original, timestamp=timestamp) if first else []
     keys = keys_of(prediction)
     new_entries = new_list_entries(prediction, keys | {ALL})
     batch = [

@@ -13,7 +13,7 @@ from ..selectors import StoredPrediction
 from ..storage.records import utc_timestamp
 
 if TYPE_CHECKING:  # only named: importing it would bring the model runtime to the template tag
-    from ..recognition import Recognition
+    from ..recognition import DigitReading, Recognition
 
 
 def is_unsure(confidence: float) -> bool:
@@ -24,20 +24,53 @@ def is_unsure(confidence: float) -> bool:
 
 
 
-def recognition_json(recognition: "Recognition | StoredPrediction") -> dict:
+def recognition_json(recognition: "Recognition | DigitReading | StoredPrediction", model_version: str = "") -> dict:
     """The model's answer: the part every answer shares (the preview is this and its input)."""
     return {
         "digit": recognition.digit,
         "confidence": recognition.confidence,
         "probabilities": list(recognition.probabilities),
-        "model_version": recognition.model_version,
+        "model_version": model_version or recognition.model_version,
         "unsure": is_unsure(recognition.confidence),
     }
 
 
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _box(box) -> dict | None:
+    return dict(zip(("left", "top", "width", "height"), box, strict=True)) if box else None
+
+
 def preview_json(recognition: "Recognition") -> dict:
-    return {**recognition_json(recognition),
-            "input": "data:image/png;base64," + base64.b64encode(recognition.input_png).decode()}
+    """The single-digit fields are the first digit's; ``number`` and ``digits`` hold them all."""
+    return {**recognition_json(recognition), "input": _data_url(recognition.input_png),
+            "number": recognition.number,
+            "digits": [{**recognition_json(reading, recognition.model_version), "box": _box(reading.box),
+                        "input": _data_url(reading.input_png)} for reading in recognition.digits]}
+
+
+def picture_json(digits: list[StoredPrediction], request, *, inline_pending: bool = False,
+                 top: StoredPrediction | None = None) -> dict:
+    """A picture's stored digits (reading order) as one answer: the fields of one prediction (``top``,
+    by default the first digit: one digit answers as it always has), ``number`` and ``digits``, one
+    entry each. ``inline_pending``: a digit still in the outbox shows its input inline and no link (pages)."""
+    entries = [digit_json(digit, request, inline_pending=inline_pending) for digit in digits]
+    first = entries[0] if top is None else digit_json(top, request, inline_pending=inline_pending)
+    return {**first, "number": "".join(str(digit.digit) for digit in digits),
+            "digits": [{name: entry[name] for name in DIGIT_FIELDS} for entry in entries]}
+
+
+DIGIT_FIELDS = ("id", "digit", "confidence", "probabilities", "model_version", "unsure", "corrected_label", "box",
+                "input_url", "url")
+
+
+def digit_json(prediction: StoredPrediction, request, *, inline_pending: bool = False) -> dict:
+    result = prediction_json(prediction, request)
+    if inline_pending and prediction.pending:
+        result.update(input_url=_data_url(prediction.input_png), url=None)
+    return result
 
 
 def prediction_json(prediction: StoredPrediction, request) -> dict:
@@ -55,21 +88,21 @@ def prediction_json(prediction: StoredPrediction, request) -> dict:
         "input_url": _url(request, "api-prediction-input", prediction.id),
         "url": _url(request, "prediction_detail", prediction.id),
         "stored": "pending" if prediction.pending else "yes",
+        "picture_id": str(prediction.picture),
+        "position": prediction.position or 0,
+        "box": _box(prediction.box),
     }
 
 
-def page_result(prediction: StoredPrediction, request) -> dict:
-    """What the result widget shows for a prediction just made: while it waits in the outbox its
-    stored copies do not exist yet, so the input is inlined and there is no link."""
-    result = prediction_json(prediction, request)
-    if prediction.pending:
-        result.update(input_url="data:image/png;base64," + base64.b64encode(prediction.input_png).decode(), url=None)
-    return result
+def page_result(digits: list[StoredPrediction], request) -> dict:
+    """What the result widget shows for a picture just read: while its digits wait in the outbox
+    their stored copies do not exist yet, so the inputs are inlined and there are no links."""
+    return picture_json(digits, request, inline_pending=True)
 
 
 # The result widget's template copy on the draw page, filled in by draw.js: every optional part present.
 WIDGET_TEMPLATE = {"digit": "", "confidence": 0, "probabilities": [0.0] * 10, "input_url": "", "url": "#",
-                   "unsure": True}
+                   "unsure": True, "number": "", "widget": True}
 
 
 _ANY_ID = uuid.UUID(int=0)

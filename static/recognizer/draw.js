@@ -2,7 +2,7 @@
 // stroke, Undo/Clear, and Save, which stores the drawing.
 "use strict";
 
-const SIZE = 280; // logical canvas side: points and brush widths are kept in these units
+const SIZE = 280; // logical canvas height: points and brush widths are kept in these units (wide screens: wider)
 const PREVIEW_DELAY = 250; // ms after the last stroke before asking for a preview
 
 const root = document.querySelector("[data-testid=draw]");
@@ -26,7 +26,9 @@ let revision = 0; // bumped on every change and save: answers to older requests 
 
 // --- Drawing -----------------------------------------------------------------------------------
 function resize() {
-  canvas.width = canvas.height = Math.round(canvas.getBoundingClientRect().width * devicePixelRatio);
+  const rect = canvas.getBoundingClientRect();
+  canvas.width = Math.round(rect.width * devicePixelRatio);
+  canvas.height = Math.round(rect.height * devicePixelRatio);
   redraw();
 }
 
@@ -34,7 +36,7 @@ function redraw() {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  const scale = canvas.width / SIZE;
+  const scale = canvas.height / SIZE;
   ctx.setTransform(scale, 0, 0, scale, 0, 0);
   ctx.lineCap = ctx.lineJoin = "round";
   ctx.strokeStyle = ctx.fillStyle = "#000";
@@ -57,7 +59,7 @@ function paint({ width, points }) {
 
 function pointAt(event) {
   const rect = canvas.getBoundingClientRect();
-  return [((event.clientX - rect.left) * SIZE) / rect.width, ((event.clientY - rect.top) * SIZE) / rect.height];
+  return [((event.clientX - rect.left) * SIZE) / rect.height, ((event.clientY - rect.top) * SIZE) / rect.height];
 }
 
 canvas.addEventListener("pointerdown", (event) => {
@@ -176,7 +178,7 @@ const percent = (p) => `${Math.round(p * 100)}%`;
 
 // A copy of the result widget the server rendered into the page (templates/recognizer/_result.html),
 // filled in with an API answer; the parts the answer does not have are removed.
-function renderResult({ digit, confidence, probabilities, input_url, url, unsure }) {
+function renderResult({ digit, confidence, probabilities, input_url, url, unsure, number, digits }) {
   const result = widget.cloneNode(true);
   const part = (name) => result.querySelector(`[data-testid=${name}]`);
   result.classList.toggle("is-unsure", unsure);
@@ -189,6 +191,8 @@ function renderResult({ digit, confidence, probabilities, input_url, url, unsure
     bar.querySelector(".visually-hidden").textContent = `: ${percent(probabilities[label])}`;
   });
   if (!unsure) part("unsure").remove();
+  if (digits?.length > 1) part("number").textContent = number;
+  else part("number-line").remove();
   if (url) part("stored-link").href = url;
   else part("stored-link").parentElement.remove();
   return result;

@@ -14,9 +14,9 @@ class DrawPage:
         self.outcome = page.get_by_test_id("outcome")
 
     def to_page(self, points) -> list[tuple[float, float]]:
-        """Canvas units -> page coordinates."""
+        """Canvas units -> page coordinates (the canvas is CANVAS units high, and wider on wide screens)."""
         box = self.canvas.bounding_box()
-        scale = box["width"] / CANVAS
+        scale = box["height"] / CANVAS
         return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
 
     def draw(self, strokes, steps: int = 3) -> None:

@@ -77,7 +77,8 @@ def test_legacy_upload3_refuses_bad_input_clearly(client):
 
 def test_legacy_result_page_shows_the_digit(client):
     response = client.get("/result", {"data": "7"})
-    assert response.status_code == 200 and response.context["digit"] == 7
+    assert response.status_code == 200 and response.context["digit"] == "7"
+    assert "The digit is" in response.content.decode()
     assert client.get("/result", {"data": "seven"}).status_code == 400
 
 

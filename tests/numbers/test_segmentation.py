@@ -1,0 +1,74 @@
+"""Finding every digit of a picture: gaps, broken strokes, touching digits, two lines, and one digit as before."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recognizer import preprocessing, segmentation
+from recognizer.errors import NoDigitFound
+from recognizer.ml.runtime import get_classifier
+
+# MNIST test images by label (the first of each the served model reads right)
+TWO, ZERO, SIX, SEVEN, FOUR, ONE, THREE = 1, 3, 11, 0, 4, 2, 18
+SECOND_TWO = 35
+
+
+def read(png: bytes) -> tuple[str, list[segmentation.Digit]]:
+    classifier = get_classifier()
+    digits = segmentation.split_digits(preprocessing.decode_image(png, max_pixels=10**8), classifier.predict)
+    answers = classifier.predict(np.stack([digit.input for digit in digits])).argmax(axis=1)
+    return "".join(str(answer) for answer in answers), digits
+
+
+def test_digits_apart_are_read_left_to_right_with_their_boxes(number_png):
+    number, digits = read(number_png([[TWO, ZERO, SECOND_TWO, SIX]], gap=30))
+    assert number == "2026"
+    lefts = [digit.box[0] for digit in digits]
+    assert lefts == sorted(lefts) and all(digit.line == 0 for digit in digits)
+    for before, after in zip(digits, digits[1:], strict=False):  # boxes apart, as the digits are
+        assert before.box[0] + before.box[2] <= after.box[0] + 2
+    assert all(digit.input.shape == (28, 28) for digit in digits)
+
+
+def test_broken_strokes_stay_one_digit(number_png):
+    """A band of blank rows through every digit (a 5's cap, a 4's open top): still four digits, and the
+    single digits are still one each."""
+    assert read(number_png([[TWO, ZERO, SECOND_TWO, SIX]], drop=(40, 46)))[0] == "2026"
+    for index in (TWO, ZERO, SIX, SEVEN, FOUR, THREE):
+        assert len(read(number_png([[index]], drop=(40, 46)))[1]) == 1
+
+
+@pytest.mark.parametrize(("line", "touching", "expected"), [
+    ((SIX, THREE), {1}, "63"), ((TWO, SIX), {1}, "26"),  # alone in the picture
+    ((ONE, FOUR, SIX), {2}, "146"), ((ONE, SEVEN, TWO), {2}, "172"),  # beside another digit
+])
+def test_touching_digits_are_cut_apart(number_png, line, touching, expected):
+    number, digits = read(number_png([list(line)], touching=touching))
+    assert number == expected
+    lefts = [digit.box[0] for digit in digits]
+    assert lefts == sorted(lefts)
+
+
+def test_a_second_line_is_read_after_the_first(number_png):
+    number, digits = read(number_png([[TWO, ZERO], [SECOND_TWO, SIX]]))
+    assert number == "2026"
+    assert [digit.line for digit in digits] == [0, 0, 1, 1]
+    assert digits[2].box[1] > digits[0].box[1] + digits[0].box[3]  # the second line lies below the first
+
+
+@pytest.mark.parametrize("index", [TWO, ZERO, SIX, SEVEN, FOUR, ONE, THREE])
+def test_a_single_digit_gives_exactly_todays_input(number_png, digit_png, index):
+    for png in (digit_png(index)[0], number_png([[index]])):
+        image = preprocessing.decode_image(png, max_pixels=10**8)
+        [digit] = segmentation.split_digits(image, get_classifier().predict)
+        np.testing.assert_array_equal(digit.input, preprocessing.to_mnist(image))
+
+
+def test_a_blank_picture_has_no_digit():
+    out = io.BytesIO()
+    Image.new("L", (200, 100), 255).save(out, "PNG")
+    with pytest.raises(NoDigitFound):
+        segmentation.split_digits(preprocessing.decode_image(out.getvalue(), max_pixels=10**8),
+                                  get_classifier().predict)
