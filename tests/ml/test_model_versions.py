@@ -88,6 +88,7 @@ def thick(images: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(image).filter(ImageFilter.MaxFilter(7))) for image in images])
 
 
+@pytest.mark.slow  # fine-tunes and compares two models
 @pytest.mark.django_db
 def test_a_retraining_on_shuffled_labels_is_refused(cassandra, model_dir, settings, mnist_test):
     shutil.copy2(settings.BASE_DIR / "mlmodel" / "model.keras", model_dir / "model.keras")
@@ -101,6 +102,7 @@ def test_a_retraining_on_shuffled_labels_is_refused(cassandra, model_dir, settin
     assert len(versions.listing(model_dir)) == 3  # the challenger is kept, not served
 
 
+@pytest.mark.slow  # fine-tunes and compares two models
 @pytest.mark.django_db
 def test_a_retraining_on_labels_that_fix_a_weakness_is_promoted(cassandra, model_dir, settings, mnist_test):
     """The shipped model misreads about 4 in 10 digits written with a thick marker; 400 of them labelled
