@@ -65,8 +65,20 @@ class Reference:
     accuracy: float | None
 
 
+class Labelled:
+    """Figures counted from the predictions people labelled (a day's, or the stats page's)."""
+
+    labelled: int
+    labelled_correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        """How often the model agreed with the people who labelled its predictions."""
+        return self.labelled_correct / self.labelled if self.labelled else None
+
+
 @dataclass(frozen=True)
-class Day:
+class Day(Labelled):
     """One day's figures of one model version, against its reference (None: it has none)."""
 
     day: str  # ISO date
@@ -87,10 +99,6 @@ class Day:
     @property
     def unsure_share(self) -> float | None:
         return self.unsure / self.count if self.count else None
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.labelled_correct / self.labelled if self.labelled else None
 
     @property
     def confidence_psi(self) -> float | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
-from .drift import Day
+from .drift import Day, Labelled
 from .ml.runtime import CARD_FILE
 from .models import MonthEntry, OriginalChunk, Prediction, StatCounter
 from .storage import cql, drift, ids, outbox, paging, stats
@@ -109,7 +109,7 @@ def prediction_iter(*, filters: Filters = NO_FILTERS, batch: int = 500) -> Itera
 
 
 @dataclass
-class Stats:
+class Stats(Labelled):
     total: int = 0
     by_digit: dict[int, int] = field(default_factory=dict)
     by_source: dict[str, int] = field(default_factory=dict)
@@ -127,11 +127,6 @@ class Stats:
     @property
     def share_corrected(self) -> float | None:
         return self.labelled / self.total if self.total else None
-
-    @property
-    def accuracy(self) -> float | None:
-        """How often the model agreed with the people who labelled its predictions."""
-        return self.labelled_correct / self.labelled if self.labelled else None
 
 
 def prediction_stats(*, days: int = 30, today: dt.date | None = None) -> Stats:

@@ -1,9 +1,9 @@
 """Every fixture the suite shares: the real Cassandra node in an isolated test keyspace, MNIST digits,
 hostile images, a real Chromium. Plain helpers and factories are in ``tests/helpers``.
 
-Tests are sorted by feature (api, history, pages, web, storage, ml, preprocessing, security, deploy,
-faults); what a test needs is said by markers (``cassandra``, ``browser``, ``deploy``, ``long_fault``),
-so ``pytest -m "not cassandra"`` runs the tests that need no node (docs/testing.md).
+Tests are sorted by feature (api, history, review, drift, pages, web, storage, ml, preprocessing, security,
+layout, deploy, faults); what a test needs is said by markers (``cassandra``, ``browser``, ``deploy``,
+``long_fault``, ``slow``), so ``pytest -m "not cassandra"`` runs the tests that need no node (docs/testing.md).
 """
 
 import io

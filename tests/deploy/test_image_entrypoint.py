@@ -6,6 +6,8 @@ Prints the web venv's size and the workers' memory after the first prediction (`
 """
 
 import base64
+import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -94,16 +96,31 @@ def children_rss(pid: int) -> dict[int, int]:
     return rss
 
 
-@pytest.fixture(scope="module")
-def web_venv(tmp_path_factory):
-    """The image's builder stage: python -m venv, then pip install -r requirements.txt (pip's cache helps)."""
-    venv = tmp_path_factory.mktemp("image") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")}
-    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "-r", REPO / "requirements.txt"], check=True, env=env, timeout=900)
-    yield venv
-    shutil.rmtree(venv, ignore_errors=True)  # 280 MB; pytest keeps its last three temporary folders
+@pytest.fixture(scope="session")
+def web_venv(request, tmp_path_factory):
+    """The image's builder stage: python -m venv, then pip install -r requirements.txt.
+
+    Kept between runs as the image's build keeps its layer: under a name made of what the layer is built
+    from (requirements.txt and the Python), in pytest's cache (``.pytest_cache``; a temporary folder
+    with ``-p no:cacheprovider``). A changed requirements.txt builds a new one; a fresh checkout builds it.
+    """
+    made_from = hashlib.sha256((REPO / "requirements.txt").read_bytes() + sys.version.encode()).hexdigest()[:16]
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("image-venv") if cache else tmp_path_factory.mktemp("image")
+    venv = folder / made_from
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run building it at the same time waits for it
+        if not (venv / "built").is_file():  # missing, or a build cut short: from scratch, in place (scripts'
+            for stale in folder.iterdir():  # shebangs name the folder); venvs of earlier requirements go too
+                if stale.is_dir():
+                    shutil.rmtree(stale)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")}
+            subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            "-r", REPO / "requirements.txt"], check=True, env=env, timeout=900)
+            (venv / "built").touch()
+    return venv
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +173,7 @@ def server(web_venv, model_dir, tmp_path_factory):
         drop_keyspace()
 
 
-@pytest.mark.slow  # builds the image's venv
+@pytest.mark.slow  # builds the image's venv (once for each requirements.txt)
 def test_web_venv_has_no_tensorflow(web_venv):
     for module in ("tensorflow", "keras"):
         probe = f"import importlib.util as u; print(u.find_spec('{module}'))"

@@ -34,13 +34,31 @@ def served():
     return Classifier.from_dir(SHIPPED)
 
 
-@pytest.mark.slow  # Keras over the MNIST test set
-def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test):
+@pytest.fixture(scope="module")
+def keras_answers(request, mnist_test) -> np.ndarray:
+    """The shipped Keras model's probabilities for the MNIST test set, the reference the served file is held
+    to. Seconds of CPU, so kept in pytest's cache under a name made of what makes them (the model file, the
+    images, Keras' version)."""
+    images = mnist.to_unit(mnist_test[0])
+    made_from = hashlib.sha256((SHIPPED / "model.keras").read_bytes() + images.tobytes()
+                               + keras.__version__.encode()).hexdigest()[:16]
+    cache = getattr(request.config, "cache", None)
+    kept = cache.mkdir("keras-answers") / f"{made_from}.npy" if cache else None
+    if kept and kept.is_file():
+        return np.load(kept)
+    answers = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(
+        images[..., None], batch_size=1000, verbose=0)
+    if kept:
+        np.save(kept, answers)
+    return answers
+
+
+@pytest.mark.slow  # LiteRT over the MNIST test set (and Keras, once for each model file)
+def test_litert_predicts_what_the_keras_model_predicts(served, mnist_test, keras_answers):
     """The served file has int8 weights: on all 10,000 test digits it reads what Keras reads but for
     coin flips (one, #726: Keras 0.483 for 7 vs 0.474 for 4), as accurately, with close probabilities."""
     images, labels = mnist.to_unit(mnist_test[0]), mnist_test[1]
-    keras_probs = keras.saving.load_model(SHIPPED / "model.keras", compile=False).predict(
-        images[..., None], batch_size=1000, verbose=0)
+    keras_probs = keras_answers
     litert_probs = served.predict(images)
     disagree = np.nonzero(litert_probs.argmax(1) != keras_probs.argmax(1))[0]
     assert len(disagree) <= 2, disagree

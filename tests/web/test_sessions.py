@@ -7,7 +7,29 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from recognizer.web import sessions
+
 pytestmark = pytest.mark.django_db
+
+
+class Clock:
+    """The middleware's clock, moved by the test instead of waited out."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(sessions, "time", clock)
+    return clock
 
 
 @pytest.fixture
@@ -23,29 +45,27 @@ def logged_in(browser: Client) -> bool:
     return response.status_code == 200  # else a redirect to the login page
 
 
-@pytest.mark.slow  # waits out a 2 s idle timeout
-def test_a_session_left_idle_ends(settings, staff_browser):
+def test_a_session_left_idle_ends(settings, clock, staff_browser):
     settings.NUMBERFIGURE_SESSION_IDLE_SECONDS = 2
     for _ in range(4):  # 4 s in all, with a request each second: it goes on
         assert logged_in(staff_browser)
-        time.sleep(1)
+        clock.sleep(1)
     assert logged_in(staff_browser)
-    time.sleep(3)
+    clock.sleep(3)
     assert not logged_in(staff_browser)
     assert staff_browser.get("/admin/").url.startswith("/admin/login/")
     assert "numberfigure_seen" not in staff_browser.session  # the session's data went with it
 
 
-@pytest.mark.slow  # waits out a 2 s lifetime
-def test_a_busy_session_ends_at_its_absolute_lifetime(settings, staff_browser):
+def test_a_busy_session_ends_at_its_absolute_lifetime(settings, clock, staff_browser):
     settings.NUMBERFIGURE_SESSION_MAX_SECONDS = 2
     ended_after = None
-    started = time.monotonic()
-    while time.monotonic() - started < 5:
+    started = clock.time()
+    while clock.time() - started < 5:
         if not logged_in(staff_browser):
-            ended_after = time.monotonic() - started
+            ended_after = clock.time() - started
             break
-        time.sleep(0.3)
+        clock.sleep(0.3)
     assert ended_after is not None and 2 <= ended_after < 4
 
 
