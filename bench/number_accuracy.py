@@ -14,7 +14,7 @@ Each number is a PNG read by the upload path (``decode_image``, ``segmentation.s
 model in one batch). Printed: whole numbers right and digits right, by length and spacing (a digit
 counts when the count of digits is right and it is in its place). Then single digits, by today's
 single-digit path (``to_mnist``) and by the number path: MNIST test digits (as 84 px pictures), the
-non-MNIST set, and the draw page's canvases of tests/browser/strokes.json.
+non-MNIST set, and the draw page's canvases of tests/ml/strokes.json.
 
     .venv/bin/python bench/number_accuracy.py [--count 100] [--singles 10000] [--model-dir mlmodel] [--seed 32]
     .venv/bin/python bench/number_accuracy.py --runs 300   # only: the cost of each digit after the first
