@@ -138,8 +138,10 @@ def transact(statement: BoundStatement, *, read_back: BoundStatement, owner: str
         try:
             rows = run(read_back)
             break
-        except UNAVAILABLE:
-            if attempt == READ_BACK_ATTEMPTS - 1:
+        except (*UNAVAILABLE, ErrorMessage) as error:
+            # The serial read completes the proposal in flight, and may itself find too few replicas
+            # to accept it (CAS_WRITE_UNKNOWN): read again, as when a replica is away.
+            if isinstance(error, ErrorMessage) and error.code != CAS_WRITE_UNKNOWN or attempt == READ_BACK_ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * 2**attempt)
     row = rows[0] if rows else None

@@ -8,6 +8,7 @@ import pytest
 from cassandra import OperationTimedOut
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ErrorMessage
+from django.conf import settings
 from helpers import stored_peaked
 
 from recognizer import health
@@ -65,6 +66,30 @@ def test_a_correction_whose_answer_is_lost_or_duplicated_is_still_its_own_win(
     assert (stored.corrected_label, stored.version) == (9, 1)
     assert [p.id for p in prediction_list(filters=Filters(label=9))] == [made[0].id]
     assert [p.id for p in prediction_list(filters=Filters(labelled=True))] == [made[1].id, made[0].id]
+    store_matches_rows()
+
+
+def test_a_serial_read_back_that_cannot_complete_the_proposal_yet_is_read_again(
+        cassandra, store_matches_rows, monkeypatch):
+    """The read after an unknown outcome completes the proposal in flight and may itself reach too few
+    replicas (CAS_WRITE_UNKNOWN, seen on three nodes with one paused): it is read again, not a 500."""
+    made = store(1)
+    real, refused = cql.run, []
+
+    def run(statement):
+        if " IF " in statement.prepared_statement.query_string:
+            real(statement)  # applied, but the answer cannot say so
+            unknown(statement, real)
+        if statement.consistency_level == settings.CASSANDRA_SERIAL_CONSISTENCY and not refused:
+            refused.append(statement)
+            unknown(statement, real)
+        return real(statement)
+
+    monkeypatch.setattr(cql, "run", run)
+    corrected = prediction_correct(prediction=made, label=4, user="alice")
+
+    assert refused and (corrected.corrected_label, corrected.version) == (4, 1)
+    assert prediction_get(prediction_id=made.id).corrected_label == 4
     store_matches_rows()
 
 
