@@ -38,6 +38,7 @@ class View:
     newer: bool = False
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    shards: tuple[int, int] = (0, 1)  # (k, n): only the shards whose number modulo n is k
 
 
 def merge_slices(partitions: Sequence[Partition], fetch: Fetch, *, bound: uuid.UUID | None, limit: int,
@@ -179,6 +180,8 @@ def _bucket_entries(view: View, cursor: uuid.UUID | None) -> Iterator[Partition]
         entries = cql.select(BucketEntry, where, values, columns="bucket, shards",
                              tail="ORDER BY bucket ASC" if view.newer else "")  # else the table's order
         entries.fetch_size = BUCKET_FETCH_SIZE
+        part, parts = view.shards
         for row in cql.iterate(entries):
             for shard in sorted(row["shards"] or ()):
-                yield row["bucket"], shard
+                if shard % parts == part:
+                    yield row["bucket"], shard

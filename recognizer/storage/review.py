@@ -161,10 +161,11 @@ def lease(prediction_id: uuid.UUID, *, holder: str, seconds: int) -> None:
                      [prediction_id, holder, seconds]))
 
 
-def checkpoint() -> uuid.UUID | None:
-    rows = cql.run(cql.select(ReviewPass, "name = ?", ["doubt"]))
+def checkpoint(name: str) -> uuid.UUID | None:
+    """Where the scoring pass (or one part of it: ``scoring.Part``) stopped."""
+    rows = cql.run(cql.select(ReviewPass, "name = ?", [name]))
     return rows[0]["last_id"] if rows else None
 
 
-def checkpoint_save(last_id: uuid.UUID) -> None:
-    cql.run(cql.insert(ReviewPass, {"name": "doubt", "last_id": last_id}))
+def checkpoint_save(name: str, last_id: uuid.UUID) -> None:
+    cql.run(cql.insert(ReviewPass, {"name": name, "last_id": last_id}))
