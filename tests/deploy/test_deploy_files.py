@@ -74,12 +74,26 @@ def test_web_waits_for_a_healthy_cassandra_and_runs_what_the_image_runs():
     assert set(compose()["volumes"]) == {"cassandra-data", "web-var", "prometheus-data"}
 
 
+def test_the_scorer_runs_the_scoring_pass_in_the_web_image_once_the_tables_exist():
+    services = compose()["services"]
+    scorer, web = services["scorer"], services["web"]
+    assert scorer["image"] == web["image"] and "build" not in scorer  # built once, for web
+    assert scorer["command"] == ["python", "manage.py", "score_predictions", "--follow"]
+    # the image's entry point, which migrates only before gunicorn
+    entrypoint = (REPO / "scripts/docker-entrypoint.sh").read_text()
+    assert "entrypoint" not in scorer and '[ "${1:-}" = gunicorn ]' in entrypoint
+    assert scorer["depends_on"] == {"web": {"condition": "service_healthy"}}  # web's entry point made the tables
+    assert scorer["env_file"] == web["env_file"]
+    assert all(scorer["environment"][name] == web["environment"][name] for name in scorer["environment"])
+    assert scorer["healthcheck"] == {"disable": True}  # the image's check asks gunicorn
+
+
 def test_only_nginx_is_published_and_gunicorn_is_on_the_internal_network():
     services, networks = compose()["services"], compose()["networks"]
     assert networks["internal"]["internal"] is True
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"nginx"}
-    assert all(services[name]["networks"] == ["internal"] for name in ("cassandra", "redis"))
+    assert all(services[name]["networks"] == ["internal"] for name in ("cassandra", "redis", "scorer"))
     # /metrics: web lets in the metrics network, which only prometheus shares with it
     assert services["web"]["networks"] == ["internal", "metrics"] and services["prometheus"]["networks"] == ["metrics"]
     assert [name for name, service in services.items() if "metrics" in service["networks"]] == ["web", "prometheus"]
