@@ -231,10 +231,16 @@ def test_prometheus_scrapes_web_through_the_metrics_network_and_loads_the_alert_
     assert target["scrapeUrl"] == "http://web:8000/metrics" and target["lastError"] == ""
     assert {series["metric"]["job"] for series in scraped} == {"numberfigure"}  # the app's own counters
 
-    loaded = {rule["name"]: rule for group in stack.prometheus("rules?type=alert")["groups"] for rule in group["rules"]}
     shipped = {rule["alert"] for group in yaml.safe_load((REPO / "deploy" / "prometheus" / "alerts.yml").read_text())
                ["groups"] for rule in group["rules"]}
     assert {"NumberfigureDriftModerate", "NumberfigureDriftSignificant", "NumberfigureUnsureShareDoubled"} <= shipped
+    deadline = time.monotonic() + 60
+    while True:  # a rule's health is "unknown" until its group's first evaluation (evaluation_interval, 15 s)
+        loaded = {rule["name"]: rule for group in stack.prometheus("rules?type=alert")["groups"]
+                  for rule in group["rules"]}
+        if all(rule["health"] != "unknown" for rule in loaded.values()) or time.monotonic() >= deadline:
+            break
+        time.sleep(2)
     assert set(loaded) == shipped
     assert all(rule["health"] == "ok" for rule in loaded.values()), loaded
 
