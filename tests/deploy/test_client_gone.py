@@ -9,8 +9,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers.servers import logged, make_run, request, send_whole
+from helpers.servers import logged, make_run, send_whole
 
+from harness.server import request
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.deploy

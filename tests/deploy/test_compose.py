@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import free_port
-from helpers.servers import REPO, exchange, logged, request
+from helpers.servers import logged
+
+from harness.server import ROOT as REPO
+from harness.server import exchange, free_port, request
 
 PREVIEWS = 8  # RATE_LIMIT_PREVIEW of the stack, per hour
 CONTAINERS_CONF = REPO / "deploy" / "standins" / "containers.conf"

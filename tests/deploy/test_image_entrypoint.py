@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from helpers import free_port
-from helpers.servers import stop, wait_for
 from prometheus_client.parser import text_string_to_metric_families
+
+from harness.server import free_port, start
 
 REPO = Path(__file__).resolve().parents[2]
 KEYSPACE = "test_numberfigure_deploy"
@@ -161,15 +161,11 @@ def server(web_venv, model_dir, tmp_path_factory):
     assert (work / "staticfiles" / "staticfiles.json").is_file()  # the manifest WhiteNoise serves from
 
     drop_keyspace()
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(dockerfile_command(), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    app = start(dockerfile_command(), port=port, log=work / "server.log", env=env)
     try:
-        wait_for(port, process, log_path, "/healthz", seconds=120)
-        yield f"http://127.0.0.1:{port}", process.pid, log_path, env
+        yield f"http://127.0.0.1:{port}", app.process.pid, app.log, env
     finally:
-        stop(process)  # gunicorn's graceful stop
+        app.stop()  # gunicorn's graceful stop
         drop_keyspace()
 
 

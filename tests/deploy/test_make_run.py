@@ -1,7 +1,10 @@
 """`make run` serves the product as deployed: gunicorn with gunicorn.conf.py, static files included."""
 
 import pytest
-from helpers.servers import REPO, exchange, make_run
+from helpers.servers import make_run
+
+from harness.server import ROOT as REPO
+from harness.server import exchange
 
 pytestmark = pytest.mark.deploy
 

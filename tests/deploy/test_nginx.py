@@ -9,16 +9,17 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from helpers import free_port, stored_rows
-from helpers.servers import REPO, exchange, logged, request, send_whole, stop, wait_for
+from helpers import stored_rows
+from helpers.servers import logged, send_whole
+
+from harness.server import GUNICORN, exchange, free_port, request, start
+from harness.server import ROOT as REPO
 
 HALF_OPEN = 24
 # RATE_LIMIT_PREDICT of the app under test, per hour: django-ratelimit counts in fixed windows, and a burst
@@ -57,22 +58,19 @@ def stack(cassandra_keyspace, tmp_path_factory):
         "CLIENT_IP_HEADER": "X-Real-IP",
         "PYTHONUNBUFFERED": "1",
     })
-    app_log = work / "gunicorn.log"
-    with app_log.open("wb") as log:
-        app = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "numberfigure.wsgi"],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    proxy_log = work / "nginx.log"
-    with proxy_log.open("wb") as log:
-        proxy = subprocess.Popen([REPO / "scripts" / "nginx", "--listen", f"127.0.0.1:{proxy_port}",
-                                  "--upstream", f"127.0.0.1:{app_port}", "--predict-rate", "50r/s", "--dir", work],
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    app = start(GUNICORN, port=app_port, log=work / "gunicorn.log", env=env, ready="/result?data=3")
     try:
-        wait_for(app_port, app, app_log)
-        wait_for(proxy_port, proxy, work / "error.log")
-        yield Stack(proxy_port, app_port, app_log, app.pid, proxy_log)
+        proxy = start([REPO / "scripts" / "nginx", "--listen", f"127.0.0.1:{proxy_port}", "--upstream",
+                       f"127.0.0.1:{app_port}", "--predict-rate", "50r/s", "--dir", work],
+                      port=proxy_port, log=work / "nginx.log", ready="/result?data=3")
+    except BaseException:
+        app.stop()
+        raise
+    try:
+        yield Stack(proxy_port, app_port, app.log, app.process.pid, proxy.log)
     finally:
-        stop(proxy)
-        stop(app)
+        proxy.stop()
+        app.stop()
 
 
 def half_open(port: int, count: int, *, in_body: bool = True) -> list[socket.socket]:

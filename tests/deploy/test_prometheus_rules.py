@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 import yaml
-from helpers.servers import REPO
+
+from harness.server import ROOT as REPO
 
 PROMETHEUS = REPO / "deploy" / "prometheus"
 

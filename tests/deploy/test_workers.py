@@ -6,7 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers.servers import logged, make_run, request
+from helpers.servers import logged, make_run
+
+from harness.server import request
 
 pytestmark = pytest.mark.deploy
 

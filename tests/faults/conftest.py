@@ -27,14 +27,12 @@ def single():
 
 @pytest.fixture
 def server(tmp_path):
-    """``server(nodes, **options)``: a started gunicorn, stopped after the test."""
+    """``server(nodes, **options)``: a started gunicorn, answering, stopped after the test."""
     started = []
 
     def start(nodes: Nodes, **options) -> Server:
-        made = Server(nodes, tmp_path / f"server{len(started)}", **options)
-        started.append(made)
-        made.wait_until_serving()
-        return made
+        started.append(Server(nodes, tmp_path / f"server{len(started)}", **options))
+        return started[-1]
 
     yield start
     for made in started:

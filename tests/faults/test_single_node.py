@@ -44,7 +44,7 @@ def test_workers_killed_every_few_seconds_lose_no_acknowledged_prediction(single
     def killer(load):
         while load.elapsed() < 24:
             time.sleep(3)
-            os.kill(app.worker_pids()[0], signal.SIGKILL)
+            os.kill(app.workers()[0], signal.SIGKILL)
 
     load = run_load(app, pngs, count=1200, rate=40, during=killer)
     missing = lost(single, load)

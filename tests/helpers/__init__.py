@@ -1,14 +1,14 @@
 """What the tests share besides fixtures (those are in ``tests/conftest.py``): factories and small helpers.
 
 Imported as ``helpers`` (``pythonpath = ["tests"]`` in pyproject.toml); the bigger ones are modules of
-this package: ``helpers.servers`` (gunicorn and ``make run`` started for a test), ``helpers.faults``
+this package: ``helpers.servers`` (``make run`` for a test, through ``harness.server``, the starter
+the tests share with the benches), ``helpers.faults``
 (Cassandra nodes of their own, load and faults), ``helpers.images`` (hostile images),
 ``helpers.browser`` (the draw page driven like a user).
 """
 
 import base64
 import io
-import socket
 import struct
 import zlib
 
@@ -47,13 +47,6 @@ def png_claiming(width: int, height: int) -> bytes:
 def data_url(data: bytes, kind: str = "image/png") -> str:
     """``data`` as a base64 data URL, as the draw page and the old app's clients send it."""
     return f"data:{kind};base64," + base64.b64encode(data).decode()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stored_rows(keyspace: str, table: str = "predictions_by_bucket") -> int:

@@ -5,7 +5,6 @@ Every request is logged with its id, status and time (test-artifacts/faults/<tes
 summary line), then the store is checked: every accepted prediction present, with its content.
 """
 
-import http.client
 import json
 import os
 import subprocess
@@ -22,7 +21,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import dict_factory
 
-from helpers import free_port
+import harness.server as harness
 from recognizer.storage import ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +51,13 @@ class Nodes:
         return cluster.connect()
 
 
-class Server:
-    """gunicorn with gunicorn.conf.py, talking to ``nodes``; its outbox in a folder of its own."""
+class Server(harness.Server):
+    """gunicorn with gunicorn.conf.py, talking to ``nodes``, its outbox in a folder of its own; started
+    (after making the tables and emptying them) and answering /healthz, 200 or 503, when made."""
 
     def __init__(self, nodes: Nodes, tmp: Path, *, hosts: str | None = None, workers: int = 2,
                  sync: bool = True) -> None:
-        self.port, self.nodes = free_port(), nodes
+        port, self.nodes = harness.free_port(), nodes
         tmp.mkdir(parents=True, exist_ok=True)
         replication = str(min(3, nodes.count))
         self.env = {
@@ -65,7 +65,7 @@ class Server:
             "CASSANDRA_HOSTS": hosts or ",".join(nodes.hosts), "CASSANDRA_PORT": str(nodes.port),
             "CASSANDRA_KEYSPACE": KEYSPACE, "CASSANDRA_REPLICATION_FACTOR": replication,
             "CASSANDRA_CONSISTENCY": "QUORUM", "OUTBOX_DIR": str(tmp / "outbox"), "DJANGO_VAR_DIR": str(tmp),
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers),
             "GUNICORN_ACCESS_LOG": "/dev/null", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
             # The load comes from one address: no throttling (tests/security tests the limits).
             "RATE_LIMIT_PREDICT": "", "RATE_LIMIT_PREVIEW": "", "RATE_LIMIT_API": "",
@@ -78,47 +78,13 @@ class Server:
                           "stats_recount", "stats_recount_held", "drift_by_day", "drift_days_by_version"):
                 session.execute(f"TRUNCATE {KEYSPACE}.{table}")
             session.cluster.shutdown()
-        self.log = (tmp / "gunicorn.log").open("wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                                         "numberfigure.wsgi"], cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=self.log)
+        started = harness.start(harness.GUNICORN, port=port, log=tmp / "gunicorn.log", env=self.env,
+                               answers=(200, 503), seconds=90)
+        super().__init__(started.process, started.port, started.log)
 
     def manage(self, *args: str) -> str:
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
                               capture_output=True, text=True, timeout=600).stdout
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 30) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body, headers or {})
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-    def wait_until_serving(self, seconds: float = 90) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "gunicorn exited"
-            try:
-                if self.request("GET", "/healthz", timeout=5)[0] in (200, 503):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError("gunicorn never answered /healthz")
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
 
 
 @dataclass

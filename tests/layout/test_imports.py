@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("recognizer", "numberfigure")
+PACKAGES = ("recognizer", "numberfigure", "harness")
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
