@@ -13,9 +13,10 @@ framework alone, the machine's phase marker), it prints, per run as it goes:
 
 and at the end one table, each figure per round and the median of the rounds, with the figures derived
 from one round's runs (preview ÷ 404, predict − preview, ...) beside their targets. ``--output FILE``
-also writes that table as Markdown, headed by the date and the command, for docs/ to include.
+also writes that table as Markdown, headed by the date and the command, for docs/ to include
+(bench/report.py; ``FILE#NAME`` writes it into that marked block of a page).
 
-    .venv/bin/python bench/api.py [--seconds 6] [--rounds 3] [--keyspace NAME] [--output FILE]
+    .venv/bin/python bench/api.py [--seconds 6] [--rounds 3] [--keyspace NAME] [--output FILE[#NAME]]
                                   [--close] [--nginx] [--workers N] [--worker-class CLASS] [--threads N]
 
 At 16 and 64, predict and preview take turns every 2 s until each had ``--seconds``: the machine's
@@ -33,8 +34,6 @@ import io
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,12 @@ from cassandra.cluster import Cluster
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # as bench/in_process.py does for the app: harness/ is at the root
+
+import report  # noqa: E402  (bench/report.py)
+
+import harness.server as harness  # noqa: E402
+
 KEYSPACE = "bench_numberfigure"
 ENDPOINTS = ("predict", "preview")  # POST the digit PNG; throughput is measured for these
 NOT_FOUND = "404"  # GET of an address no URL pattern matches: through every middleware, no view
@@ -85,12 +90,6 @@ def digit_png() -> bytes:
     return out.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def require_wrk() -> str:
     return subprocess.run([ROOT / "scripts" / "require", "wrk"], capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -118,23 +117,6 @@ def wrk_scripts(work: Path) -> dict[tuple[str, bool], Path]:
     return scripts
 
 
-def wait_until_up(port: int, process: subprocess.Popen, what: str) -> None:
-    """Until GET /healthz answers 200 on the port."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited (exit code {process.returncode})")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{what} did not answer GET /healthz on port {port} in 120 s")
-
-
 def settle(port: int) -> None:
     """Until the server has worked off what the previous run left. When wrk stops, the requests on
     its connections that wait in the listen backlog are still served one by one (a sync worker cannot
@@ -158,50 +140,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line) of every process."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-                found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-            except OSError:
-                continue
-    return found
-
-
 @dataclass
 class Server:
-    """`make run` and, if asked, nginx in front of it; their processes and the app's log."""
+    """`make run` and, if asked, nginx in front of it (``harness.server``, as the tests start them)."""
 
-    make: subprocess.Popen
-    port: int
-    log: Path
-    nginx: subprocess.Popen | None = None
-    nginx_port: int | None = None
+    app: harness.Server
+    nginx: harness.Server | None = None
 
-    def app_pids(self, table: dict[int, tuple[int, str]] | None = None) -> list[int]:
-        """make's descendants: the gunicorn master and its workers."""
-        table, found, frontier = table or processes(), [], [self.make.pid]
-        while frontier:
-            parent = frontier.pop()
-            children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
-            found += children
-            frontier += children
-        return [pid for pid in found if "gunicorn" in table[pid][1]]
+    @property
+    def port(self) -> int:
+        return self.app.port
+
+    @property
+    def nginx_port(self) -> int | None:
+        return self.nginx.port if self.nginx else None
+
+    @property
+    def log(self) -> Path:
+        return self.app.log
+
+    def app_pids(self) -> list[int]:
+        """The gunicorn master and its workers."""
+        return self.app.pids()
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn processes whose parent is gunicorn too (the master)."""
-        table = processes()
-        app = self.app_pids(table)
-        return [pid for pid in app if table[pid][0] in app]
+        return self.app.workers()
 
     def stop(self) -> None:
-        for process in (self.nginx, self.make):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(60)
+        for process in (self.nginx, self.app):
+            if process is not None:
+                process.stop(60)
 
 
 @cache
@@ -215,7 +183,7 @@ def cassandra_pids() -> list[int]:
             fields = line.split()
             if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: listening
                 sockets.add(f"socket:[{fields[9]}]")
-    found = [pid for pid, (_, command) in processes().items()
+    found = [pid for pid, (_, command) in harness.processes().items()
              if "CassandraDaemon" in command and sockets & open_files(pid)]
     if not found:
         raise SystemExit(f"No Cassandra node listens on port {port} here")
@@ -238,29 +206,25 @@ def drop_keyspace(keyspace: str = KEYSPACE) -> None:
 
 
 def start(args: argparse.Namespace, work: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "CASSANDRA_KEYSPACE": args.keyspace, "DJANGO_VAR_DIR": str(work / "var"),
-           "RATE_LIMIT_PREDICT": UNLIMITED, "RATE_LIMIT_PREVIEW": UNLIMITED, "RATE_LIMIT_API": UNLIMITED,
-           "PYTHONUNBUFFERED": "1"}
+    port = harness.free_port()
+    env = harness.environment(CASSANDRA_KEYSPACE=args.keyspace, DJANGO_VAR_DIR=str(work / "var"),
+                             RATE_LIMIT_PREDICT=UNLIMITED, RATE_LIMIT_PREVIEW=UNLIMITED, RATE_LIMIT_API=UNLIMITED)
     for name, value in (("WEB_CONCURRENCY", args.workers), ("GUNICORN_WORKER_CLASS", args.worker_class),
                         ("GUNICORN_THREADS", args.threads)):
         if value is not None:
             env[name] = str(value)
-    with (work / "server.log").open("wb") as log:  # the children keep their own copy of it
-        make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        server = Server(make, port, work / "server.log")
-        if args.nginx:
-            server.nginx_port = free_port()
-            server.nginx = subprocess.Popen(
-                [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{server.nginx_port}", "--upstream",
-                 f"127.0.0.1:{port}", "--predict-rate", "1000000r/s", "--predict-burst", "1000",
-                 "--dir", work / "nginx"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_until_up(port, make, f"make run (log: {work / 'server.log'})")
-    if server.nginx:
-        wait_until_up(server.nginx_port, server.nginx, "nginx")
-    return server
+    started = Server(harness.start(harness.make_run_command(port), port=port, log=work / "server.log", env=env))
+    if args.nginx:
+        nginx_port = harness.free_port()
+        try:
+            started.nginx = harness.start(
+                [ROOT / "scripts" / "nginx", "--listen", f"127.0.0.1:{nginx_port}", "--upstream", f"127.0.0.1:{port}",
+                 "--predict-rate", "1000000r/s", "--predict-burst", "1000", "--dir", work / "nginx"],
+                port=nginx_port, log=work / "nginx.log")
+        except BaseException:
+            started.stop()
+            raise
+    return started
 
 
 @dataclass(frozen=True)
@@ -425,7 +389,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="repeat every run; the table gives their median")
     parser.add_argument("--keyspace", default=KEYSPACE, help="Cassandra keyspace to fill (dropped at the end)")
-    parser.add_argument("--output", type=Path, help="also write the table(s) here as Markdown, with date and command")
+    report.add_argument(parser)  # the table(s) as Markdown
     parser.add_argument("--close", action="store_true", help="also run with a new connection per request")
     parser.add_argument("--nginx", action="store_true", help="also run through nginx (deploy/nginx)")
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: gunicorn.conf.py's)")
@@ -434,9 +398,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="GUNICORN_THREADS, for gthread workers")
     args = parser.parse_args()
     wrk = require_wrk()
-    command = " ".join([".venv/bin/python", "bench/api.py", *sys.argv[1:]])
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    load_before, tables = os.getloadavg()[0], []
+    tables = []
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         work = Path(folder)
         scripts = wrk_scripts(work)
@@ -459,9 +421,7 @@ def main() -> None:
             server.stop()
             drop_keyspace(args.keyspace)
     if args.output:
-        args.output.write_text(
-            f"`{command}`, {started}, {workers} workers, load average {load_before:.1f} before and "
-            f"{os.getloadavg()[0]:.1f} after (1 min)\n\n" + "\n\n".join(tables) + "\n")
+        args.output.write("\n\n".join(tables), note=f"{workers} workers")
 
 
 if __name__ == "__main__":

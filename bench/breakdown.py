@@ -34,6 +34,7 @@ from types import ModuleType
 
 import api  # bench/api.py: starting `make run`, the PNG, the wrk script
 import canvases
+import report  # bench/report.py: --output
 
 STEPS = ("decode", "to_mnist", "to_png", "whole")
 
@@ -97,6 +98,7 @@ def report_in_process(runs: int, rounds: int, versions: dict[str, ModuleType | N
                                                    for step in STEPS))
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", choices=api.ENDPOINTS, default="predict")
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="time the steps in this process, no server")
     parser.add_argument("--runs", type=int, default=1000, help="with --in-process: runs a round")
     parser.add_argument("--rounds", type=int, default=3, help="with --in-process")
+    report.add_argument(parser)
     args = parser.parse_args()
     if args.in_process:
         report_in_process(args.runs, args.rounds)

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import in_process  # bench/in_process.py
+import report  # bench/report.py: --output
 
 KEYSPACE = "bench_drift"
 in_process.setup(keyspace=KEYSPACE)
@@ -114,9 +115,11 @@ def promtool_fires(day: drift.Day) -> str:
     return ", ".join(firing) or "none"
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-day", type=int, default=500, help="predictions stored a day (default 500)")
+    report.add_argument(parser)
     args = parser.parse_args()
     session = connections["cassandra"].connection.session
     session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import in_process  # bench/in_process.py
+import report  # bench/report.py: --output
 
 KEYSPACE = "bench_numberfigure"
 in_process.setup(keyspace=KEYSPACE)
@@ -81,10 +82,12 @@ def measure(client: Client) -> dict[str, float]:
     }
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--threads", type=int, default=16)
+    report.add_argument(parser)
     args = parser.parse_args()
     settings.NUMBERFIGURE_HISTORY_PUBLIC = True
     settings.ALLOWED_HOSTS = ["*"]

@@ -30,6 +30,7 @@ from pathlib import Path
 import breakdown
 import canvases
 import numpy as np
+import report  # bench/report.py: --output
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,12 +99,14 @@ def compare(name: str, uploads: list[tuple[int | None, bytes]], old: types.Modul
     print(line, flush=True)
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="6559ae4", help="the commit to compare with")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "mlmodel")
     parser.add_argument("--runs", type=int, default=0, help="time both versions, this many runs a round")
     parser.add_argument("--rounds", type=int, default=3)
+    report.add_argument(parser)
     args = parser.parse_args()
     old = old_preprocessing(args.old)
     classifier = Classifier.from_dir(args.model_dir)

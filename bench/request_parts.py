@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import report  # bench/report.py: --output
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -137,12 +139,14 @@ def storage(args) -> None:
         print(f"  {name:<40} {micros:6.1f}")
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--count", type=int, default=3000, help="calls a round")
     parser.add_argument("--keyspace", default="bench_request_parts", help="Cassandra keyspace (dropped at the end)")
     parser.add_argument("--django-prometheus", type=Path, help="a folder django-prometheus is installed in")
+    report.add_argument(parser)
     args = parser.parse_args()
     var = tempfile.mkdtemp(prefix="bench-parts-")
     os.environ.update(DJANGO_DEBUG="false", DJANGO_SETTINGS_MODULE="numberfigure.settings.local",

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import report  # bench/report.py: --output
+
 BENCH = Path(__file__).resolve().parent
 
 
@@ -46,11 +48,13 @@ def timed(handler, method: str, path: str, body: bytes, count: int) -> tuple[flo
     return statistics.median(walls), (time.process_time() - cpu) * 1000 / count
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", type=Path, default=BENCH.parent, help="the checkout to import the app from")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keyspace", default="bench_requests", help="Cassandra keyspace (dropped at the end)")
+    report.add_argument(parser)
     args = parser.parse_args()
     var = tempfile.mkdtemp(prefix="bench-requests-")
     unlimited = "1000000/s"

@@ -23,6 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import in_process  # bench/in_process.py
+import report  # bench/report.py: --output
 
 KEYSPACE = "bench_review"
 in_process.setup(keyspace=KEYSPACE)
@@ -77,11 +78,13 @@ def share(order: list, wrong: set, first: int) -> float:
     return len(wrong & set(order[:first])) / len(wrong)
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=int, default=10_000, help="MNIST test digits to store (and all UCI ones)")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--shuffles", type=int, default=200, help="random orders averaged")
+    report.add_argument(parser)
     args = parser.parse_args()
     session = connections["cassandra"].connection.session
     session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")

@@ -17,11 +17,14 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import report  # bench/report.py: --output
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--count", type=int, default=1500, help="predictions stored (MNIST test digits)")
 parser.add_argument("--parts", type=int, nargs="+", default=[1, 2], help="part counts to time")
 parser.add_argument("--keyspace", default="bench_review_parts")
 parser.add_argument("--worker", metavar="K/N", help=argparse.SUPPRESS)
+report.add_argument(parser)
 args = parser.parse_args()
 
 import in_process  # noqa: E402  (bench/in_process.py)
@@ -93,6 +96,7 @@ def timed(parts: int) -> tuple[int, float]:
     return read, seconds
 
 
+@report.writes_output
 def main() -> None:
     session = connections["cassandra"].connection.session
     session.execute(f"DROP KEYSPACE IF EXISTS {args.keyspace}")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import report  # bench/report.py: --output
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -70,11 +71,13 @@ def latencies(funcs: dict[str, Runtime], images: np.ndarray, batch: int, runs: i
     return {name: np.array(t) for name, t in times.items()}
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=Path(__file__).resolve().parents[1] / "mlmodel")
     parser.add_argument("--data", help="MNIST folder (default: $MNIST_DIR, then ../shared/mnist)")
     parser.add_argument("--runs", type=int, default=200)
+    report.add_argument(parser)
     args = parser.parse_args()
 
     _, (x_test, y_test) = load_mnist(find_data_dir(args.data))

@@ -36,6 +36,7 @@ from functools import partial
 from pathlib import Path
 
 import in_process  # bench/in_process.py
+import report  # bench/report.py: --output
 
 KEYSPACE = "bench_storage"
 in_process.setup(keyspace=KEYSPACE)
@@ -241,12 +242,14 @@ def spread(written: list[StoredPrediction], *, first_layout: bool = False, range
     return max(counts.values()) / (len(written) / ranges)
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10, help="simulated minutes at the design rate")
     parser.add_argument("--rate", type=int, default=1000, help="design rate, predictions per second")
     parser.add_argument("--spread", type=int, default=100_000, help="predictions spread over 30 days")
     parser.add_argument("--cost", type=int, default=5000, help="predictions per way in the write-cost run")
+    report.add_argument(parser)
     args = parser.parse_args()
     rng = random.Random(1)
     session = connections["cassandra"].connection.session

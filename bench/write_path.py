@@ -21,6 +21,7 @@ import sys
 import time
 
 import in_process  # bench/in_process.py
+import report  # bench/report.py: --output
 
 KEYSPACE = "bench_write_path"
 in_process.setup(keyspace=KEYSPACE)
@@ -74,10 +75,12 @@ def measure(write, *, gap: float, count: int, node: int) -> str:
             f"Cassandra {node_cpu * 1000 / count:.2f} ms")
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1500, help="writes per measurement")
     parser.add_argument("--gaps", default="0,5", help="idle gaps before each write, in ms, comma-separated")
+    report.add_argument(parser)
     args = parser.parse_args()
     nodes = cassandra_pids()
     if not nodes:
