@@ -33,8 +33,6 @@ in_process.setup(keyspace=KEYSPACE)
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
 
 from recognizer import drift  # noqa: E402
 from recognizer.drift_report import table  # noqa: E402
@@ -121,9 +119,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=500, help="predictions stored a day (default 500)")
     report.add_argument(parser)
     args = parser.parse_args()
-    session = connections["cassandra"].connection.session
-    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-    call_command("sync_cassandra", verbosity=0)
+    in_process.fresh_keyspace()
     settings.NUMBERFIGURE_DRIFT_MIN_SAMPLE = min(settings.NUMBERFIGURE_DRIFT_MIN_SAMPLE, args.per_day)
     try:
         classifier = Classifier.from_dir(settings.NUMBERFIGURE_MODEL_DIR)
@@ -140,7 +136,7 @@ def main() -> None:
         print(f"\npromtool test rules on 90 min of {last.day}'s gauges (DRIFT_REFERENCE=days): firing: "
               f"{promtool_fires(last)}")
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        in_process.drop_keyspace()
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ KEYSPACE = "bench_numberfigure"
 in_process.setup(keyspace=KEYSPACE)
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from recognizer.services import prediction_store  # noqa: E402
@@ -91,9 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     settings.NUMBERFIGURE_HISTORY_PUBLIC = True
     settings.ALLOWED_HOSTS = ["*"]
-    session = connections["cassandra"].connection.session
-    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-    call_command("sync_cassandra", verbosity=0)
+    in_process.fresh_keyspace()
     client = Client()
     results, stored = {}, 0
     try:
@@ -104,7 +100,7 @@ def main() -> None:
             print(f"filled to {size:,} predictions in {time.perf_counter() - started:.0f} s", flush=True)
             results[size] = measure(client)
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        in_process.drop_keyspace()
     small = min(results)
     print(f"\n{'median ms':<32}" + "".join(f"{size:>12,}" for size in results) + f"{'ratio':>9}")
     for position, name in enumerate(results[small]):

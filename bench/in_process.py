@@ -1,5 +1,7 @@
 """Django set up inside a bench process, with its Cassandra alias on a keyspace of the bench's own."""
 
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -15,3 +17,23 @@ def setup(*, keyspace: str) -> None:
     import django
 
     django.setup()
+
+
+def fresh_keyspace():
+    """The bench's keyspace dropped and made again (``sync_cassandra``, whose lines of progress are not the
+    bench's figures); its Cassandra session."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    drop_keyspace()
+    with contextlib.redirect_stdout(io.StringIO()):
+        call_command("sync_cassandra", verbosity=0)
+    return connections["cassandra"].connection.session
+
+
+def drop_keyspace() -> None:
+    """The bench's keyspace gone (benches call it at the end, also when they fail)."""
+    from django.db import connections
+
+    keyspace = os.environ["CASSANDRA_KEYSPACE"]
+    connections["cassandra"].connection.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)

@@ -29,8 +29,6 @@ KEYSPACE = "bench_review"
 in_process.setup(keyspace=KEYSPACE)
 
 import numpy as np  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
 
 from recognizer.ml import doubt, handwriting, mnist  # noqa: E402
 from recognizer.ml.runtime import get_classifier  # noqa: E402
@@ -86,16 +84,13 @@ def main() -> None:
     parser.add_argument("--shuffles", type=int, default=200, help="random orders averaged")
     report.add_argument(parser)
     args = parser.parse_args()
-    session = connections["cassandra"].connection.session
-    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-    call_command("sync_cassandra", verbosity=0)
+    in_process.fresh_keyspace()
     try:
         inputs, labels = digits(args.mnist)
         classifier = get_classifier()
         probabilities = classifier.predict(inputs)
         costs(inputs, probabilities, classifier, threads=args.threads)
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-        call_command("sync_cassandra", verbosity=0)
+        in_process.fresh_keyspace()
         writes.listed.clear()  # the lists this process wrote went with the keyspace
         stored = fill(inputs, probabilities, threads=args.threads, seconds=DAYS * 86400)
         print(f"\nstored {len(stored):,} predictions over {DAYS} days "
@@ -120,7 +115,7 @@ def main() -> None:
         print(f"\nbusiest band: {busiest:.2%} of predictions: at {DESIGN_RATE:,}/s an hour partition of it holds "
               f"{busiest * DESIGN_RATE * 3600:,.0f} entries")
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        in_process.drop_keyspace()
 
 
 def costs(inputs: np.ndarray, probabilities: np.ndarray, classifier, *, threads: int) -> None:

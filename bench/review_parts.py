@@ -31,8 +31,6 @@ import in_process  # noqa: E402  (bench/in_process.py)
 
 in_process.setup(keyspace=args.keyspace)
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
 
 from recognizer.ml import mnist  # noqa: E402
 from recognizer.ml.runtime import get_classifier  # noqa: E402
@@ -98,9 +96,7 @@ def timed(parts: int) -> tuple[int, float]:
 
 @report.writes_output
 def main() -> None:
-    session = connections["cassandra"].connection.session
-    session.execute(f"DROP KEYSPACE IF EXISTS {args.keyspace}")
-    call_command("sync_cassandra", verbosity=0)
+    session = in_process.fresh_keyspace()
     writes.listed.clear()
     try:
         fill(args.count)
@@ -111,7 +107,7 @@ def main() -> None:
             print(f"{parts} part(s): {read:,} scored in {seconds:.1f} s: {read / seconds:,.0f} predictions/s "
                   f"({read / seconds / parts:,.0f} a part)", flush=True)
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {args.keyspace}")
+        in_process.drop_keyspace()
 
 
 if __name__ == "__main__":

@@ -46,7 +46,6 @@ from cassandra.cqlengine.management import sync_table  # noqa: E402
 from cassandra.metadata import Murmur3Token  # noqa: E402
 from cassandra.query import BatchStatement, BatchType  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from recognizer.first_layout import old_writes  # noqa: E402
@@ -252,9 +251,7 @@ def main() -> None:
     report.add_argument(parser)
     args = parser.parse_args()
     rng = random.Random(1)
-    session = connections["cassandra"].connection.session
-    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
-    call_command("sync_cassandra", verbosity=0)
+    session = in_process.fresh_keyspace()
     for table in LEGACY_TABLES:
         sync_table(table)
     session.execute(f"CREATE TABLE {KEYSPACE}.prediction_index (key text, bucket date, id timeuuid, "
@@ -287,7 +284,7 @@ def main() -> None:
               f"  design-rate minutes {spread(design):.2f} (first layout {spread(design, first_layout=True):.2f}), "
               f"the 300 burst {spread(burst):.2f} (first layout {spread(burst, first_layout=True):.2f})")
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        in_process.drop_keyspace()
 
 
 if __name__ == "__main__":

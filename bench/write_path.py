@@ -27,9 +27,7 @@ KEYSPACE = "bench_write_path"
 in_process.setup(keyspace=KEYSPACE)
 
 from api import cassandra_pids, cpu_seconds  # noqa: E402 - bench/api.py: the node's process and CPU
-from cassandra.cqlengine import connection  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 
 from recognizer.models import Prediction  # noqa: E402
 from recognizer.services import prediction_store  # noqa: E402
@@ -86,7 +84,7 @@ def main() -> None:
     if not nodes:
         sys.exit("No local Cassandra node runs: start one with scripts/cassandra start.")
     node = nodes[0]
-    call_command("sync_cassandra", verbosity=0)
+    in_process.fresh_keyspace()
     try:
         writes = (("served write", served_write), ("known-id write", known_id_write),
                   ("one-row insert", one_row_insert))
@@ -98,7 +96,7 @@ def main() -> None:
             for name, write in writes:
                 print(f"  {name:15s} gap {gap * 1000:3.0f} ms  {measure(write, gap=gap, count=args.count, node=node)}")
     finally:
-        connection.get_session().execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        in_process.drop_keyspace()
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.server import free_port, start
+from harness.server import Server, free_port, start
 
 REPO = Path(__file__).resolve().parents[2]
 KEYSPACE = "test_numberfigure_deploy"
@@ -82,17 +83,12 @@ def request(base: str, path: str, *, data: bytes | None = None, headers: dict | 
         return error.code, error.headers, error.read()
 
 
-def children_rss(pid: int) -> dict[int, int]:
-    """VmRSS (KiB) of each direct child of pid: gunicorn's workers."""
+def workers_rss(app: Server) -> dict[int, int]:
+    """VmRSS (KiB) of each of gunicorn's workers."""
     rss = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                status = (stat.parent / "status").read_text()
-                rss[int(stat.parent.name)] = int(status.split("VmRSS:")[1].split()[0])
-        except (OSError, IndexError, ValueError):
-            continue  # a process that ended meanwhile
+    for pid in app.workers():
+        with suppress(OSError):  # a worker that ended meanwhile
+            rss[pid] = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
     return rss
 
 
@@ -133,7 +129,8 @@ def model_dir():
 
 @pytest.fixture(scope="module")
 def server(web_venv, model_dir, tmp_path_factory):
-    """collectstatic as the image's build does, then the image's command; yields (base URL, master pid, log)."""
+    """collectstatic as the image's build does, then the image's command; yields (base URL, the server, its log,
+    its environment)."""
     work = tmp_path_factory.mktemp("app")
     port = free_port()
     env = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
@@ -163,7 +160,7 @@ def server(web_venv, model_dir, tmp_path_factory):
     drop_keyspace()
     app = start(dockerfile_command(), port=port, log=work / "server.log", env=env)
     try:
-        yield f"http://127.0.0.1:{port}", app.process.pid, app.log, env
+        yield f"http://127.0.0.1:{port}", app, app.log, env
     finally:
         app.stop()  # gunicorn's graceful stop
         drop_keyspace()
@@ -183,7 +180,7 @@ def test_web_venv_has_no_tensorflow(web_venv):
 
 @pytest.mark.cassandra  # the server stores predictions in a keyspace of its own
 def test_the_image_command_serves_health_predictions_and_metrics(server, digit_png):
-    base, master, log_path, env = server
+    base, app, log_path, env = server
 
     status, _, body = request(base, "/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
@@ -210,10 +207,10 @@ def test_the_image_command_serves_health_predictions_and_metrics(server, digit_p
         assert headers["X-Request-ID"] == f"deploy-test-{attempt}"
         predictions.append(json.loads(body))
         if attempt == 0:
-            rss = children_rss(master)
+            rss = workers_rss(app)
             print(f"\ngunicorn worker RSS after the first prediction: {', '.join(map(mib, sorted(rss.values())))}")
     assert all(p["digit"] in range(10) for p in predictions) and {p["digit"] for p in predictions} == {label}
-    assert len(children_rss(master)) == 2
+    assert len(workers_rss(app)) == 2
 
     status, headers, body = request(base, "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain")

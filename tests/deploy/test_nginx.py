@@ -18,7 +18,7 @@ import pytest
 from helpers import stored_rows
 from helpers.servers import logged, send_whole
 
-from harness.server import GUNICORN, exchange, free_port, request, start
+from harness.server import GUNICORN, Server, exchange, free_port, request, start
 from harness.server import ROOT as REPO
 
 HALF_OPEN = 24
@@ -35,7 +35,7 @@ class Stack(NamedTuple):
     proxy_port: int  # nginx
     app_port: int  # gunicorn
     app_log: Path
-    app_pid: int  # gunicorn's master
+    app: Server  # gunicorn
     proxy_log: Path  # nginx's stdout: its access log
 
 
@@ -67,7 +67,7 @@ def stack(cassandra_keyspace, tmp_path_factory):
         app.stop()
         raise
     try:
-        yield Stack(proxy_port, app_port, app.log, app.process.pid, proxy.log)
+        yield Stack(proxy_port, app_port, app.log, app, proxy.log)
     finally:
         proxy.stop()
         app.stop()
@@ -152,7 +152,7 @@ def test_a_request_whose_client_leaves_while_it_waits_for_a_worker_is_dropped(st
     png, _ = digit_png(3)
     preview = {"Content-Type": "image/png"}
     since = stack.app_log.stat().st_size
-    workers = [int(pid) for pid in Path(f"/proc/{stack.app_pid}/task/{stack.app_pid}/children").read_text().split()]
+    workers = stack.app.workers()
 
     for pid in workers:  # stopped, as if busy: what nginx passes on waits in gunicorn's backlog
         os.kill(pid, signal.SIGSTOP)
