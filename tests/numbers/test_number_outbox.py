@@ -10,13 +10,7 @@ from cassandra.cluster import NoHostAvailable
 from recognizer.selectors import prediction_stats
 from recognizer.storage import cql, outbox, stats
 
-TWO, ZERO, SIX, SECOND_TWO = 1, 3, 11, 35  # MNIST test digits (tests/numbers/test_answers.py)
 pytestmark = pytest.mark.usefixtures("cassandra")
-
-
-@pytest.fixture(scope="module")
-def twenty_26(number_png):
-    return number_png([[TWO, ZERO, SECOND_TWO, SIX]])
 
 
 def refuse(statements, **options):
