@@ -86,7 +86,7 @@ def prediction_store(
             stats.announce(prediction.id)
             writes.store(prediction, image)  # preparing statements needs a node too
     except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
-        outbox.put(prediction, image)
+        outbox.put(prediction, image if prediction.picture == prediction.id else b"")  # as ``store`` writes it: once
         prediction.pending = True
         metrics.count_prediction(source, digit)
         return prediction

@@ -1,7 +1,9 @@
 """A picture of several digits accepted while Cassandra cannot take writes: every digit waits in the
 outbox, and the replay stores each digit's row under its id, the number reads back whole, counted once."""
 
+import base64
 import io
+import json
 import uuid
 
 import pytest
@@ -43,7 +45,9 @@ def test_a_number_cassandra_cannot_take_is_answered_whole_and_replayed_digit_by_
         assert answer.status_code == 202, answer.content
         body = answer.json()
         assert (body["stored"], body["number"], len(body["digits"])) == ("pending", "2026", 4)
-        assert outbox.measure().items == 4  # one file a digit
+        assert outbox.measure().items == 4  # one file a digit, the original in the first only
+        spooled = [json.loads(path.read_text()) for path in sorted(outbox.folder().glob("*.json"))]
+        assert sorted(len(record["original"]) for record in spooled) == [0, 0, 0, len(base64.b64encode(twenty_26))]
         assert client.get(f"/api/predictions/{body['id']}").status_code == 404
 
     assert outbox.drain() == 4
