@@ -10,9 +10,9 @@ A change (a correction, a delete) is a lightweight transaction on the row's ``ve
 writes the change's own id; its winner then writes the *whole target* of the other tables, not a
 difference from the row as read: every filter key the row could be listed under is removed but
 the ones it now has, at a write time ordered by version (``change_time``). A delete removes the
-row, its chunks and every key at ``deletion_time``, above any write the creation or a change can
-make, whatever the clocks of the servers that made them. Repeating a follow-up, or sending an
-older one late, changes nothing.
+row, every key and, with a picture's last digit, the picture's chunks at ``deletion_time``, above
+any write the creation or a change can make, whatever the clocks of the servers that made them.
+Repeating a follow-up, or sending an older one late, changes nothing.
 """
 
 import datetime as dt
