@@ -4,15 +4,17 @@ Starts `make run` (gunicorn with gunicorn.conf.py) on a free port against the lo
 the keyspace ``--keyspace`` (default ``bench_numberfigure``; dropped at the end, so name one nobody else
 uses), with the rate limits raised out of the way (their counting still runs), and drives it with wrk
 (``scripts/require wrk``). For ``POST /api/predict`` (recognise and store), ``POST /api/preview``
-(recognise only), both with a 280×280 PNG, and ``GET`` of an address nothing answers (the 404: the
-framework alone, the machine's phase marker), it prints, per run as it goes:
+(recognise only), both with a 280×280 PNG, ``POST /api/predict`` of the drawn "2026" (a 940×280
+canvas from bench/canvases.py, four digits read and stored), and ``GET`` of an address nothing
+answers (the 404: the framework alone, the machine's phase marker), it prints, per run as it goes:
 
-- p50/p99 latency at concurrency 1 (all three), requests/s at concurrency 16 and 64 (predict, preview);
+- p50/p99 latency at concurrency 1 (all four), requests/s at concurrency 16 and 64 (predict, preview);
 - CPU per request of the app (master and workers) and of Cassandra, from /proc;
 - the share of requests each gunicorn worker served (the app's log line of a request names its worker);
 
 and at the end one table, each figure per round and the median of the rounds, with the figures derived
-from one round's runs (preview ÷ 404, predict − preview, ...) beside their targets. ``--output FILE``
+from one round's runs (preview ÷ 404, predict − preview, the cost of each digit after the first:
+the four-digit predict less the one-digit one, ÷ 3, ...) beside their targets. ``--output FILE``
 also writes that table as Markdown, headed by the date and the command, for docs/ to include
 (bench/report.py; ``FILE#NAME`` writes it into that marked block of a page).
 
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from canvases import number_canvas
 from cassandra.cluster import Cluster
 from PIL import Image, ImageDraw
 
@@ -59,8 +62,13 @@ import harness.server as harness  # noqa: E402
 KEYSPACE = "bench_numberfigure"
 ENDPOINTS = ("predict", "preview")  # POST the digit PNG; throughput is measured for these
 NOT_FOUND = "404"  # GET of an address no URL pattern matches: through every middleware, no view
-PATHS = {"predict": "/api/predict", "preview": "/api/preview", NOT_FOUND: "/api/no-such-address"}
-ROUTES = {"predict": "/api/predict", "preview": "/api/preview", NOT_FOUND: "unresolved"}  # the app's log line
+NUMBER, NUMBER_DIGITS = "2026", 4  # POST /api/predict of a drawn four-digit number, at concurrency 1
+PATHS = {"predict": "/api/predict", "preview": "/api/preview", NUMBER: "/api/predict",
+         NOT_FOUND: "/api/no-such-address"}
+ROUTES = {"predict": "/api/predict", "preview": "/api/preview", NUMBER: "/api/predict",
+          NOT_FOUND: "unresolved"}  # the app's log line
+BODIES = {"predict": "digit.png", "preview": "digit.png", NUMBER: "number.png"}  # what is POSTed
+LATENCY = (*ENDPOINTS, NUMBER, NOT_FOUND)  # the runs at concurrency 1
 CONCURRENCY = (1, 16, 64)  # latency at the first, throughput at the others
 TURN_SECONDS = 2  # predict and preview take turns this long in a throughput run (``in_turns``)
 UNLIMITED = "1000000/s"
@@ -105,16 +113,27 @@ wrk.headers["Content-Type"] = "image/png"
 
 
 def wrk_scripts(work: Path) -> dict[tuple[str, bool], Path]:
-    """The digit PNG in ``work`` and wrk's script for each endpoint, by keep-alive (True) or not (False)."""
+    """The PNGs in ``work`` and wrk's script for each endpoint, by keep-alive (True) or not (False)."""
     (work / "digit.png").write_bytes(digit_png())
+    (work / "number.png").write_bytes(number_canvas(NUMBER))
     scripts = {}
     for endpoint in PATHS:
-        request = POST_PNG.format(body=work / "digit.png") if endpoint in ENDPOINTS else 'wrk.method = "GET"'
+        request = POST_PNG.format(body=work / BODIES[endpoint]) if endpoint in BODIES else 'wrk.method = "GET"'
         for keep_alive in (True, False):
             scripts[endpoint, keep_alive] = work / f"wrk-{endpoint}-{keep_alive}.lua"
             scripts[endpoint, keep_alive].write_text(WRK_SCRIPT.format(
                 request=request, close="" if keep_alive else 'wrk.headers["Connection"] = "close"'))
     return scripts
+
+
+def read_number(port: int, work: Path) -> str:
+    """The number the server reads in the four-digit canvas: the per-digit cost assumes all four."""
+    _, body, _, _ = harness.exchange(port, "POST", PATHS[NUMBER], (work / BODIES[NUMBER]).read_bytes(),
+                                     {"Content-Type": "image/png"})
+    number = json.loads(body)["number"]
+    if len(number) != NUMBER_DIGITS:
+        raise SystemExit(f"The drawn {NUMBER} is read as {number!r}, not {NUMBER_DIGITS} digits")
+    return number
 
 
 def settle(port: int) -> None:
@@ -332,11 +351,11 @@ def net_cassandra(runs: dict[tuple[str, int], Run], concurrency: int) -> float:
 
 FIGURES = (
     *(Figure(f"{endpoint} {percentile} at c1, ms", lambda r, e=endpoint, p=percentile: getattr(r[e, 1], f"{p}_ms"))
-      for endpoint in (*ENDPOINTS, NOT_FOUND) for percentile in ("p50", "p99")),
+      for endpoint in LATENCY for percentile in ("p50", "p99")),
     *(Figure(f"{endpoint} at c{c}, requests/s", lambda r, e=endpoint, c=c: r[e, c].per_second, 0)
       for c in CONCURRENCY[1:] for endpoint in ENDPOINTS),
     *(Figure(f"{side} CPU per {endpoint} at c{c}, ms", lambda r, e=endpoint, c=c, f=field: getattr(r[e, c], f))
-      for c in CONCURRENCY for endpoint in (*ENDPOINTS, NOT_FOUND) if c == 1 or endpoint != NOT_FOUND
+      for c in CONCURRENCY for endpoint in LATENCY if c == 1 or endpoint in ENDPOINTS
       for side, field in (("app", "app_cpu_ms"), ("Cassandra", "cassandra_cpu_ms"))),
     Figure("**preview p50 ÷ 404 p50, c1**", lambda r: r["preview", 1].p50_ms / r[NOT_FOUND, 1].p50_ms,
            target="≤ 2.0"),
@@ -350,6 +369,10 @@ FIGURES = (
     Figure("**app + net Cassandra CPU per predict, c16, ms**",
            lambda r: r["predict", 16].app_cpu_ms + net_cassandra(r, 16), target="≤ 3.5"),
     Figure("**predict p99 at c1, ms**", lambda r: r["predict", 1].p99_ms, target="≤ 12"),
+    Figure(f"**predict p50 per digit after the first, c1, ms** ({NUMBER} − one digit) ÷ {NUMBER_DIGITS - 1}",
+           lambda r: (r[NUMBER, 1].p50_ms - r["predict", 1].p50_ms) / (NUMBER_DIGITS - 1)),
+    Figure(f"**app CPU per digit after the first, c1, ms** ({NUMBER} − one digit) ÷ {NUMBER_DIGITS - 1}",
+           lambda r: (r[NUMBER, 1].app_cpu_ms - r["predict", 1].app_cpu_ms) / (NUMBER_DIGITS - 1)),
     *(Figure(f"predict ÷ preview throughput, c{c}", lambda r, c=c: r["predict", c].per_second
              / r["preview", c].per_second) for c in CONCURRENCY[1:]),
 )
@@ -373,7 +396,7 @@ def measure(server: Server, port: int, args: argparse.Namespace, scripts: dict, 
     for number in range(1, args.rounds + 1):
         print(f"round {number}:", flush=True)
         runs = [load(server, port, endpoint, 1, args.seconds, scripts, keep_alive, wrk)
-                for endpoint in (*ENDPOINTS, NOT_FOUND)]
+                for endpoint in LATENCY]
         for run in runs:
             print(one_line(run), flush=True)
         for concurrency in CONCURRENCY[1:]:
@@ -407,7 +430,7 @@ def main() -> None:
             workers = len(server.worker_pids())
             print(f"make run: gunicorn, {workers} {args.worker_class or 'configured'} workers"
                   f"{f' × {args.threads} threads' if args.threads else ''}; wrk runs of {args.seconds:g} s; "
-                  f"a 280×280 PNG; CPU from /proc")
+                  f"a 280×280 PNG, {NUMBER} read as {read_number(server.port, work)}; CPU from /proc")
             routes = [("direct", server.port)] + ([("nginx", server.nginx_port)] if args.nginx else [])
             for endpoint in ENDPOINTS:  # every worker loads the model and connects before anything counts
                 load(server, server.port, endpoint, 2 * workers, 5, scripts, True, wrk)

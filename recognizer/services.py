@@ -12,7 +12,7 @@ import datetime as dt
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -86,7 +86,7 @@ def prediction_store(
             stats.announce(prediction.id)
             writes.store(prediction, image)  # preparing statements needs a node too
     except UNAVAILABLE:  # kept locally and stored under the same id once Cassandra answers
-        outbox.put(prediction, image)
+        outbox.put(prediction, image if prediction.picture == prediction.id else b"")  # as ``store`` writes it: once
         prediction.pending = True
         metrics.count_prediction(source, digit)
         return prediction
@@ -190,7 +190,7 @@ def prediction_correct(*, prediction: StoredPrediction, label: int | None, user:
                           change_id=change_id)
         won, current = _transact(writes.correction_if_unchanged(current, changed), current, changed)
         if won:
-            _follow("correction", changed, writes.correction_followers(changed),
+            _follow("correction", changed, writes.correction_followers,
                     stats.difference(stats.contribution(changed), stats.contribution(current)))
             vars(prediction).update(vars(changed))
             return prediction
@@ -210,7 +210,7 @@ def prediction_delete(*, prediction: StoredPrediction) -> None:
         except PredictionNotFound:
             return
         if won:
-            _follow("deletion", deleted, writes.deletion_followers(deleted),
+            _follow("deletion", deleted, writes.deletion_followers,
                     stats.difference(Counter(), stats.contribution(current)))
             return
     raise PredictionChanged("The prediction was changed by someone else meanwhile; try again.")
@@ -231,12 +231,13 @@ def _transact(statement, current: StoredPrediction, changed: StoredPrediction) -
     return False, now
 
 
-def _follow(kind: str, changed: StoredPrediction, followers: tuple[list, set], totals: Counter) -> None:
-    """Write what follows a won change and count it; when Cassandra cannot take that now, it waits
-    in the outbox (the change itself is already decided)."""
-    statements, entries = followers
+def _follow(kind: str, changed: StoredPrediction, followers: Callable[[StoredPrediction], tuple[list, set]],
+            totals: Counter) -> None:
+    """Write what follows a won change (``followers`` of it: they may read, e.g. a deleted digit's
+    siblings) and count it; when Cassandra cannot take that now, it waits in the outbox (the change
+    itself is already decided)."""
     try:
-        writes.follow(statements, entries, changed.bucket)
+        writes.follow(*followers(changed), changed.bucket)
     except UNAVAILABLE:
         outbox.put_change(kind, changed, totals)
         return

@@ -7,7 +7,7 @@ Three walks, each over a table's partitions in token order (``SELECT DISTINCT``)
    could have left (``writes.deletion_followers``);
 2. the filter index: an entry whose row no longer has that key is removed at the row's change
    time; an entry whose row is gone is removed once it is older than ``orphan_age``;
-3. originals: chunks whose row is gone, once older than ``orphan_age``.
+3. originals: chunks whose rows are gone (every digit of their picture), once older than ``orphan_age``.
 
 Every write carries the time of the change it completes, so a correction made meanwhile (at a
 later time) wins over it: the walk is safe under traffic. Entries and chunks of a row that is
@@ -27,6 +27,7 @@ from cassandra.cqlengine import connection
 from cassandra.query import SimpleStatement
 
 from ..models import FilterEntry, OriginalChunk, Prediction
+from ..segmentation import MAX_DIGITS
 from . import cql, ids, paging, writes
 from .keys import ALL, keys_of
 from .records import from_rows
@@ -109,9 +110,14 @@ def _repair_index(partitions: list[dict], oldest: float) -> Counter:
 
 
 def _repair_chunks(partitions: list[dict], oldest: float) -> Counter:
+    """An original is stored under its picture's id, the first digit's; it is kept while any digit
+    of the picture remains, so one without that row is looked for under every later digit's id."""
     candidates = [p["id"] for p in partitions if ids.is_prediction_id(p["id"]) and ids.unix_time(p["id"]) < oldest]
     found = {row.id for row in paging.rows_by_id(candidates)}
-    orphans = [prediction_id for prediction_id in candidates if prediction_id not in found]
+    unlisted = [prediction_id for prediction_id in candidates if prediction_id not in found]
+    digits = {ids.digit_id(picture, position): picture for picture in unlisted for position in range(1, MAX_DIGITS)}
+    kept = {digits[row.id] for row in paging.rows_by_id(list(digits))}
+    orphans = [prediction_id for prediction_id in unlisted if prediction_id not in kept]
     cql.run_concurrently([cql.delete(OriginalChunk, {"id": prediction_id},
                                      timestamp=ids.write_time(prediction_id) + writes.DELETION_MARGIN)
                           for prediction_id in orphans])

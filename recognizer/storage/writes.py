@@ -10,9 +10,9 @@ A change (a correction, a delete) is a lightweight transaction on the row's ``ve
 writes the change's own id; its winner then writes the *whole target* of the other tables, not a
 difference from the row as read: every filter key the row could be listed under is removed but
 the ones it now has, at a write time ordered by version (``change_time``). A delete removes the
-row, its chunks and every key at ``deletion_time``, above any write the creation or a change can
-make, whatever the clocks of the servers that made them. Repeating a follow-up, or sending an
-older one late, changes nothing.
+row, every key and, with a picture's last digit, the picture's chunks at ``deletion_time``, above
+any write the creation or a change can make, whatever the clocks of the servers that made them.
+Repeating a follow-up, or sending an older one late, changes nothing.
 """
 
 import datetime as dt
@@ -201,17 +201,34 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
-    """What the winner of a delete removes next: the row, its original, every index entry it could
-    have, its review queue entries and its row in the first layout (``first_layout.tables``). List
-    entries stay: a reader skips an emptied partition at the cost of one small read."""
+    """What the winner of a delete removes next: the row, its picture's original if no other digit
+    of the picture remains, every index entry it could have, its review queue entries and its row
+    in the first layout (``first_layout.tables``). List entries stay: a reader skips an emptied
+    partition at the cost of one small read. Reads the picture's other digits (Cassandra must answer)."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),
-        cql.delete(OriginalChunk, {"id": deleted.id}, timestamp=at),
+        *original_removals(deleted),
         *index_removals(deleted, possible_keys(deleted), timestamp=at),
         *review.removals(deleted, timestamp=at),
         *legacy_removals(deleted, timestamp=at),
     ], set()
+
+
+def original_removals(deleted: StoredPrediction) -> list[BoundStatement]:
+    """The removal of the original ``deleted`` shares with its picture's other digits, unless one of them
+    remains: the original goes with the picture's last digit, at the picture's own deletion time.
+
+    Each digit's winning change is decided before this reads its siblings at the configured
+    consistency, so of two digits deleted at once at least one sees the other marked deleted."""
+    others = [ids.digit_id(deleted.picture, position) if position else deleted.picture
+              for position in range(deleted.digit_count or 1)]
+    reads = [cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [*ids.partition_of(other), other],
+                        columns="deleted") for other in others if other != deleted.id]
+    if any(not row["deleted"] for rows in cql.run_concurrently(reads) for row in rows):
+        return []
+    at = ids.write_time(deleted.picture) + DELETION_MARGIN
+    return [cql.delete(OriginalChunk, {"id": deleted.picture}, timestamp=at)]
 
 
 def scoring(prediction: StoredPrediction) -> list[BoundStatement]:

@@ -100,9 +100,12 @@ def page_result(digits: list[StoredPrediction], request) -> dict:
     return picture_json(digits, request, inline_pending=True)
 
 
-# The result widget's template copy on the draw page, filled in by draw.js: every optional part present.
-WIDGET_TEMPLATE = {"digit": "", "confidence": 0, "probabilities": [0.0] * 10, "input_url": "", "url": "#",
-                   "unsure": True, "number": "", "widget": True}
+# The result widget's template copy on the draw page, filled in by draw.js: every optional part present,
+# one placeholder digit of a number, copied for each digit read.
+_WIDGET_DIGIT = {"digit": "", "confidence": 0, "probabilities": [0.0] * 10, "input_url": "", "url": "#",
+                 "box": _box([0, 0, 0, 0])}
+WIDGET_TEMPLATE = {**_WIDGET_DIGIT, "unsure": True, "number": "", "image_url": "", "widget": True,
+                   "digits": [_WIDGET_DIGIT]}
 
 
 _ANY_ID = uuid.UUID(int=0)

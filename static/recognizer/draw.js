@@ -118,8 +118,12 @@ function changed() {
 }
 
 async function preview() {
-  const data = await send(root.dataset.previewUrl, { image: canvas.toDataURL("image/png") });
-  if (data) show({ ...data, input_url: data.input });
+  const image = canvas.toDataURL("image/png");
+  const data = await send(root.dataset.previewUrl, { image });
+  if (data) {
+    const digits = data.digits?.map((entry) => ({ ...entry, input_url: entry.input }));
+    show({ ...data, input_url: data.input, image_url: image, digits });
+  }
 }
 
 async function save() {
@@ -178,24 +182,70 @@ const percent = (p) => `${Math.round(p * 100)}%`;
 
 // A copy of the result widget the server rendered into the page (templates/recognizer/_result.html),
 // filled in with an API answer; the parts the answer does not have are removed.
-function renderResult({ digit, confidence, probabilities, input_url, url, unsure, number, digits }) {
+function renderResult(answer) {
+  const { digit, confidence, probabilities, input_url, url, unsure, number, digits } = answer;
   const result = widget.cloneNode(true);
   const part = (name) => result.querySelector(`[data-testid=${name}]`);
   result.classList.toggle("is-unsure", unsure);
   part("digit").textContent = digit;
   part("confidence").textContent = percent(confidence);
   part("input-image").src = input_url;
-  result.querySelectorAll("[data-testid=bar]").forEach((bar, label) => {
+  fillBars(result.querySelector(":scope > .bars"), digit, probabilities);
+  if (!unsure) part("unsure").remove();
+  if (digits?.length > 1) {
+    part("number").textContent = number;
+    // A picture still waiting in the outbox has no stored original to show yet.
+    renderDigits(part("number-part"), digits, answer.stored === "pending" ? "" : answer.image_url);
+  } else {
+    part("number-line").remove();
+    part("number-part").remove();
+  }
+  if (url) part("stored-link").href = url;
+  else part("stored-link").parentElement.remove();
+  return result;
+}
+
+function fillBars(bars, digit, probabilities) {
+  bars.querySelectorAll("[data-testid=bar]").forEach((bar, label) => {
     bar.classList.toggle("is-predicted", label === digit);
     bar.style.setProperty("--p", probabilities[label].toFixed(4));
     bar.querySelector(".visually-hidden").textContent = `: ${percent(probabilities[label])}`;
   });
-  if (!unsure) part("unsure").remove();
-  if (digits?.length > 1) part("number").textContent = number;
-  else part("number-line").remove();
-  if (url) part("stored-link").href = url;
-  else part("stored-link").parentElement.remove();
-  return result;
+}
+
+// The widget's one placeholder digit (its box over the picture, its entry with bars and input on
+// demand), copied and filled in for each digit read; the boxes placed by static/recognizer/boxes.js.
+function renderDigits(section, digits, image_url) {
+  const picture = section.querySelector("[data-testid=picture]");
+  const [box, entry] = ["digit-box", "digit-details"].map((name) => section.querySelector(`[data-testid=${name}]`));
+  const item = entry.parentElement;
+  box.replaceWith(
+    ...digits.map(({ digit, box: { left, top, width, height } }) => {
+      const copy = box.cloneNode(true);
+      copy.dataset.box = `${left} ${top} ${width} ${height}`;
+      copy.querySelector("[data-testid=digit-box-label]").textContent = digit;
+      return copy;
+    }),
+  );
+  item.replaceWith(
+    ...digits.map(({ digit, confidence, probabilities, input_url, url }) => {
+      const copy = item.cloneNode(true);
+      const part = (name) => copy.querySelector(`[data-testid=${name}]`);
+      part("digit-label").textContent = digit;
+      part("digit-confidence").textContent = percent(confidence);
+      part("digit-input").src = input_url;
+      if (url) part("digit-stored").querySelector("a").href = url;
+      else part("digit-stored").remove();
+      fillBars(copy.querySelector(".bars"), digit, probabilities);
+      return copy;
+    }),
+  );
+  if (!image_url) {
+    picture.closest("figure").remove();
+    return;
+  }
+  picture.addEventListener("load", () => placeBoxes(picture), { once: true }); // static/recognizer/boxes.js
+  picture.src = image_url;
 }
 
 // --- Wiring ------------------------------------------------------------------------------------

@@ -13,13 +13,7 @@ from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get, prediction_image_get
 from recognizer.services import new_prediction_ids, predictions_create
 
-TWO, ZERO, SIX, SECOND_TWO = 1, 3, 11, 35
 pytestmark = pytest.mark.usefixtures("cassandra")
-
-
-@pytest.fixture(scope="module")
-def twenty_26(number_png):
-    return number_png([[TWO, ZERO, SECOND_TWO, SIX]])
 
 
 def data_url(png: bytes) -> str:
