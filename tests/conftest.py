@@ -8,6 +8,7 @@ layout, deploy, faults); what a test needs is said by markers (``cassandra``, ``
 
 import io
 import os
+import threading
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -313,8 +314,9 @@ def queue(cassandra, doubtful):
 @pytest.fixture(autouse=True)
 def node_only_when_marked(request, monkeypatch):
     """A test without the ``cassandra`` marker that connects to the configured node, or queries it
-    through a session an earlier test opened, fails and says so, whether a node runs or not: so
-    ``-m "not cassandra"`` needs none, and such a test behaves the same with a node as without one.
+    through a session an earlier test opened (from the test's own thread), fails and says so, whether
+    a node runs or not: so ``-m "not cassandra"`` needs none, and such a test behaves the same with a
+    node as without one.
     A test that asks for ``node_down`` meets the node as down instead (refused, without failing).
     Connecting elsewhere (a port where nothing listens, in the tests of an outage) is left alone."""
     if request.node.get_closest_marker("cassandra"):
@@ -323,9 +325,11 @@ def node_only_when_marked(request, monkeypatch):
     config = django_settings.DATABASES["cassandra"]
     hosts, port = set(config["HOST"].split(",")), config["OPTIONS"]["connection"]["port"]
     connect, execute_async, reached = Cluster.connect, Session.execute_async, []
+    test_thread = threading.current_thread()  # not an earlier test's background flush of its stats
 
     def refuse(cluster) -> None:
-        if cluster.port == port and hosts & {str(point) for point in cluster.contact_points}:
+        if (threading.current_thread() is test_thread and cluster.port == port
+                and hosts & {str(point) for point in cluster.contact_points}):
             reached.append(cluster.contact_points)
             raise NoHostAvailable("a test without the cassandra marker used the node", {})
 
@@ -340,7 +344,7 @@ def node_only_when_marked(request, monkeypatch):
     monkeypatch.setattr(Cluster, "connect", guarded_connect)
     monkeypatch.setattr(Session, "execute_async", guarded_execute_async)
     yield
-    for refused in cqlengine_connection._connections.values():
+    for refused in cqlengine_connection._connections.values() if reached else ():
         refused.failed_at = None  # the refusal was this test's, not the node's: the next test connects afresh
     assert not reached or "node_down" in request.fixturenames, (
         f"used Cassandra at {reached[0]} without the cassandra marker: mark the test, or ask for node_down")
