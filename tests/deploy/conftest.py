@@ -74,7 +74,7 @@ def pytest_collection_modifyitems(items):
 
 def pytest_collection_finish(session):
     cache = getattr(session.config, "cache", None)
-    if cache and any(needs_venv(item) for item in session.items):
+    if cache and not session.config.option.collectonly and any(needs_venv(item) for item in session.items):
         build = session.config.stash[BUILD] = VenvBuild(cache.mkdir("image-venv"))
         build.start()
 
