@@ -316,9 +316,8 @@ def node_only_when_marked(request, monkeypatch):
     """A test without the ``cassandra`` marker that connects to the configured node, or queries it
     through a session an earlier test opened (from the test's own thread), fails and says so, whether
     a node runs or not: so ``-m "not cassandra"`` needs none, and such a test behaves the same with a
-    node as without one.
-    A test that asks for ``node_down`` meets the node as down instead (refused, without failing).
-    Connecting elsewhere (a port where nothing listens, in the tests of an outage) is left alone."""
+    node as without one. A test that asks for ``node_down`` meets the node as down instead (refused,
+    without failing). Connecting elsewhere (a port where nothing listens, in the outage tests) is left alone."""
     if request.node.get_closest_marker("cassandra"):
         yield
         return
