@@ -8,6 +8,7 @@ layout, deploy, faults); what a test needs is said by markers (``cassandra``, ``
 
 import io
 import os
+import threading
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ import helpers
 import numpy as np
 import pytest
 from cassandra import WriteTimeout, WriteType
+from cassandra.cluster import Cluster, NoHostAvailable, Session
+from cassandra.cqlengine import connection as cqlengine_connection
+from django.conf import settings as django_settings
 from django.db import connections
 from helpers import images as hostile_images
 from helpers.browser import DrawPage
@@ -305,6 +309,50 @@ def queue(cassandra, doubtful):
         return stored
 
     return fill
+
+
+@pytest.fixture(autouse=True)
+def node_only_when_marked(request, monkeypatch):
+    """A test without the ``cassandra`` marker that connects to the configured node, or queries it
+    through a session an earlier test opened (from the test's own thread), fails and says so, whether
+    a node runs or not: so ``-m "not cassandra"`` needs none, and such a test behaves the same with a
+    node as without one. A test that asks for ``node_down`` meets the node as down instead (refused,
+    without failing). Connecting elsewhere (a port where nothing listens, in the outage tests) is left alone."""
+    if request.node.get_closest_marker("cassandra"):
+        yield
+        return
+    config = django_settings.DATABASES["cassandra"]
+    hosts, port = set(config["HOST"].split(",")), config["OPTIONS"]["connection"]["port"]
+    connect, execute_async, reached = Cluster.connect, Session.execute_async, []
+    test_thread = threading.current_thread()  # not an earlier test's background flush of its stats
+
+    def refuse(cluster) -> None:
+        if (threading.current_thread() is test_thread and cluster.port == port
+                and hosts & {str(point) for point in cluster.contact_points}):
+            reached.append(cluster.contact_points)
+            raise NoHostAvailable("a test without the cassandra marker used the node", {})
+
+    def guarded_connect(cluster, *args, **kwargs):
+        refuse(cluster)
+        return connect(cluster, *args, **kwargs)
+
+    def guarded_execute_async(session, *args, **kwargs):
+        refuse(session.cluster)
+        return execute_async(session, *args, **kwargs)
+
+    monkeypatch.setattr(Cluster, "connect", guarded_connect)
+    monkeypatch.setattr(Session, "execute_async", guarded_execute_async)
+    yield
+    for refused in cqlengine_connection._connections.values() if reached else ():
+        refused.failed_at = None  # the refusal was this test's, not the node's: the next test connects afresh
+    assert not reached or "node_down" in request.fixturenames, (
+        f"used Cassandra at {reached[0]} without the cassandra marker: mark the test, or ask for node_down")
+
+
+@pytest.fixture
+def node_down():
+    """The configured node, for a test without the ``cassandra`` marker, refuses as if it were down
+    (``node_only_when_marked``): what the app does then is what the test is about, or beside it."""
 
 
 def pytest_collection_modifyitems(items):

@@ -1,19 +1,16 @@
-"""What the image does, without Docker: a fresh venv from requirements.txt only, collectstatic with the
-production settings, then the Dockerfile's exact ENTRYPOINT + CMD (sync_cassandra, migrate, gunicorn with
-gunicorn.conf.py) against the local Cassandra in its own keyspace, driven over HTTP.
+"""What the image does, without Docker: a fresh venv from requirements.txt only (``web_venv``, in this
+folder's conftest.py), collectstatic with the production settings, then the Dockerfile's exact ENTRYPOINT
++ CMD (sync_cassandra, migrate, gunicorn with gunicorn.conf.py) against the local Cassandra in its own
+keyspace, driven over HTTP.
 
 Prints the web venv's size and the workers' memory after the first prediction (`pytest -s` shows them).
 """
 
 import base64
-import fcntl
-import hashlib
 import json
 import os
 import secrets
-import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from contextlib import suppress
@@ -90,33 +87,6 @@ def workers_rss(app: Server) -> dict[int, int]:
         with suppress(OSError):  # a worker that ended meanwhile
             rss[pid] = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
     return rss
-
-
-@pytest.fixture(scope="session")
-def web_venv(request, tmp_path_factory):
-    """The image's builder stage: python -m venv, then pip install -r requirements.txt.
-
-    Kept between runs as the image's build keeps its layer: under a name made of what the layer is built
-    from (requirements.txt and the Python), in pytest's cache (``.pytest_cache``; a temporary folder
-    with ``-p no:cacheprovider``). A changed requirements.txt builds a new one; a fresh checkout builds it.
-    """
-    made_from = hashlib.sha256((REPO / "requirements.txt").read_bytes() + sys.version.encode()).hexdigest()[:16]
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("image-venv") if cache else tmp_path_factory.mktemp("image")
-    venv = folder / made_from
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another run building it at the same time waits for it
-        if not (venv / "built").is_file():  # missing, or a build cut short: from scratch, in place (scripts'
-            for stale in folder.iterdir():  # shebangs name the folder); venvs of earlier requirements go too
-                if stale.is_dir():
-                    shutil.rmtree(stale)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            env = {k: v for k, v in os.environ.items()
-                   if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")}
-            subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                            "-r", REPO / "requirements.txt"], check=True, env=env, timeout=900)
-            (venv / "built").touch()
-    return venv
 
 
 @pytest.fixture(scope="module")

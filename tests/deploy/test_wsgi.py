@@ -21,17 +21,21 @@ def import_wsgi(**env: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_a_worker_loads_the_views_and_the_model_before_its_first_request():
-    result = import_wsgi()
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:3] == ["True", "True", "1"]
+@pytest.fixture(scope="module")
+def worker() -> subprocess.CompletedProcess:
+    """A worker's start-up with the shipped model, probed once for the tests below."""
+    return import_wsgi()
 
 
-def test_a_worker_keeps_what_it_loaded_out_of_the_garbage_collectors_scans():
+def test_a_worker_loads_the_views_and_the_model_before_its_first_request(worker):
+    assert worker.returncode == 0, worker.stderr
+    assert worker.stdout.split()[:3] == ["True", "True", "1"]
+
+
+def test_a_worker_keeps_what_it_loaded_out_of_the_garbage_collectors_scans(worker):
     """Frozen objects are never scanned again, so no full collection holds a request for ~80 ms."""
-    result = import_wsgi()
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[3] == "True"  # most of the worker's objects are frozen
+    assert worker.returncode == 0, worker.stderr
+    assert worker.stdout.split()[3] == "True"  # most of the worker's objects are frozen
 
 
 def test_a_worker_without_a_model_stops_at_start_and_says_why(tmp_path):

@@ -67,10 +67,8 @@ def test_health_check_is_unavailable_when_the_outbox_is_full_too(tmp_path):
 
 
 SERIAL = """
-import django
-django.setup()
 from cassandra import ConsistencyLevel
-from django.conf import settings
+from django.conf import settings  # the settings alone: the apps are not needed to read them
 print(ConsistencyLevel.value_to_name[settings.CASSANDRA_SERIAL_CONSISTENCY])
 """
 
