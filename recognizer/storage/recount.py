@@ -48,6 +48,7 @@ def recount(*, checkpoint: Path, on_page: Callable[[int], None] = lambda rows: N
             if prediction.id not in held:
                 totals.update(stats.contribution(prediction))
 
+    stats.flush()  # this process's changes made before the run are counted, not held (a delete's would be lost)
     stats.hold(recount_id)
     try:
         time.sleep(HOLD_SETTLE_SECONDS)
