@@ -45,8 +45,9 @@ def test_broken_strokes_stay_one_digit(number_png):
 @pytest.mark.parametrize(("line", "touching", "expected"), [
     ((SIX, THREE), {1}, "63"), ((TWO, SIX), {1}, "26"),  # alone in the picture
     ((ONE, FOUR, SIX), {2}, "146"), ((ONE, SEVEN, TWO), {2}, "172"),  # beside another digit
-    ((ONE, FOUR), {1}, "14"), ((SEVEN, ONE), {1}, "71"),  # narrow pairs (a 1 in them), alone
-    ((TWO, ZERO, SECOND_TWO, SIX), {1, 2, 3}, "2026"),  # a whole number touching
+    ((THREE, ZERO), {1}, "30"), ((FOUR, SIX), {1}, "46"),
+    ((FOUR, SIX, THREE), {1, 2}, "463"), ((THREE, ZERO, SIX, FOUR), {1, 2, 3}, "3064"),  # whole numbers touching
+    ((TWO, ZERO, SECOND_TWO, SIX), {1, 2, 3}, "2026"),
 ])
 def test_touching_digits_are_cut_apart(number_png, line, touching, expected):
     number, digits = read(number_png([list(line)], touching=touching))
