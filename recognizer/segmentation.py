@@ -300,25 +300,30 @@ def _options(digit: _Group, ink: np.ndarray, height: int) -> _Options:
 def cut_paths(ink: np.ndarray, cuts: list[int], height: int) -> list[np.ndarray]:
     """For each cut, the column it passes each row at: the path from top to bottom through the least
     ink, at most PATH_DRIFT × height beside the cut's column and one column from row to row (touching
-    digits lean on each other: a straight cut takes a slice of the neighbour). The ends stay straight."""
-    rows = ink.shape[0]
-    return [np.full(rows, cuts[0]), *(_cheapest_path(ink, cut, height) for cut in cuts[1:-1]), np.full(rows, cuts[-1])]
-
-
-def _cheapest_path(ink: np.ndarray, cut: int, height: int) -> np.ndarray:
+    digits lean on each other: a straight cut takes a slice of the neighbour). The ends stay straight.
+    All the cuts' paths are found together (dynamic programming over the rows)."""
+    rows, width = ink.shape
+    ends = np.full(rows, cuts[0]), np.full(rows, cuts[-1])
+    if len(cuts) < 3:
+        return list(ends)
     reach = max(1, int(PATH_DRIFT * height))
-    low, high = max(0, cut - reach), min(ink.shape[1], cut + reach + 1)
-    cost = ink[:, low:high] + STRAIGHT * np.abs(np.arange(low, high) - cut) / reach
-    total, step = cost[0].copy(), np.zeros(cost.shape, dtype=np.int8)
-    for row in range(1, len(cost)):
-        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
-        step[row] = np.argmin(options, axis=0) - 1
-        total = cost[row] + options[step[row] + 1, np.arange(len(total))]
-    path = np.empty(len(cost), dtype=int)
-    path[-1] = int(np.argmin(total))
-    for row in range(len(cost) - 1, 0, -1):
-        path[row - 1] = path[row] + step[row, path[row]]
-    return path + low
+    offsets = np.arange(-reach, reach + 1)
+    columns = np.asarray(cuts[1:-1])[:, None] + offsets  # (cuts, window)
+    outside = (columns < 0) | (columns >= width)
+    cost = np.where(outside[:, None, :], np.inf, ink[:, np.clip(columns, 0, width - 1)].transpose(1, 0, 2))
+    cost = cost + STRAIGHT * np.abs(offsets) / reach  # (cuts, rows, window)
+    total, step = cost[:, 0], np.zeros(cost.shape, dtype=np.int8)
+    for row in range(1, rows):
+        padded = np.pad(total, ((0, 0), (1, 1)), constant_values=np.inf)
+        options = np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]])  # from the left, above, the right
+        choice = np.argmin(options, axis=0)
+        step[:, row] = choice - 1
+        total = cost[:, row] + np.take_along_axis(options, choice[None], axis=0)[0]
+    at = np.empty((len(columns), rows), dtype=int)
+    at[:, -1] = np.argmin(total, axis=1)
+    for row in range(rows - 1, 0, -1):
+        at[:, row - 1] = at[:, row] + step[np.arange(len(columns)), row, at[:, row]]
+    return [ends[0], *np.take_along_axis(columns, at, axis=1), ends[1]]
 
 
 def between(left: np.ndarray, right: np.ndarray, width: int) -> np.ndarray:
