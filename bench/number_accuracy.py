@@ -17,6 +17,7 @@ single-digit path (``to_mnist``) and by the number path: MNIST test digits (as 8
 non-MNIST set, and the draw page's canvases of tests/ml/strokes.json.
 
     .venv/bin/python bench/number_accuracy.py [--count 100] [--singles 10000] [--model-dir mlmodel] [--seed 32]
+                                                [--output FILE[#NAME]]
     .venv/bin/python bench/number_accuracy.py --runs 300   # only: the cost of each digit after the first
 """
 
@@ -30,12 +31,13 @@ from pathlib import Path
 
 import canvases
 import numpy as np
+import report  # bench/report.py: --output
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognizer import preprocessing, segmentation  # noqa: E402
+from recognizer import preprocessing, recognition, segmentation  # noqa: E402
 from recognizer.errors import InvalidImage  # noqa: E402
 from recognizer.ml import handwriting, mnist  # noqa: E402
 from recognizer.ml.runtime import Classifier  # noqa: E402
@@ -114,7 +116,7 @@ def read_number(data: bytes, classifier: Classifier) -> str:
     """The number the upload path reads in a picture ('' when it finds no digit)."""
     try:
         digits = segmentation.split_digits(preprocessing.decode_image(data, max_pixels=MAX_PIXELS),
-                                           classifier.predict)
+                                           recognition.reader(classifier))
     except InvalidImage:
         return ""
     return "".join(str(d) for d in classifier.predict(np.stack([d.input for d in digits])).argmax(axis=1))
@@ -147,7 +149,7 @@ def report_singles(name: str, pictures: list[tuple[int, bytes]], classifier: Cla
     for _, data in pictures:
         image = preprocessing.decode_image(data, max_pixels=MAX_PIXELS)
         single = preprocessing.to_mnist(image)
-        found = segmentation.split_digits(image, classifier.predict)
+        found = segmentation.split_digits(image, recognition.reader(classifier))
         identical += len(found) == 1 and np.array_equal(found[0].input, single)
         today.append(str(classifier.predict(single[None]).argmax()))
         numbers.append("".join(str(d) for d in classifier.predict(np.stack([d.input for d in found])).argmax(axis=1)))
@@ -161,7 +163,8 @@ def report_cost(classifier: Classifier, runs: int) -> None:
     """The recognition of a drawn "2026" (bench/canvases.py) beside one drawn digit, in process: decode, find
     the digits, preprocess each, one forward pass, the stored PNGs. Medians of ``runs``, taking turns."""
     def read(data: bytes) -> None:
-        digits = segmentation.split_digits(preprocessing.decode_image(data, max_pixels=MAX_PIXELS), classifier.predict)
+        digits = segmentation.split_digits(preprocessing.decode_image(data, max_pixels=MAX_PIXELS),
+                                           recognition.reader(classifier))
         classifier.predict(np.stack([digit.input for digit in digits]))
         [preprocessing.to_png(digit.input) for digit in digits]
 
@@ -177,7 +180,7 @@ def report_cost(classifier: Classifier, runs: int) -> None:
           f"each digit after the first {(number - single) / 3:.2f} ms")
     images = [preprocessing.decode_image(data, max_pixels=MAX_PIXELS) for _, data in canvases.browser_canvases()]
     paths = {"to_mnist": preprocessing.to_mnist, "split_digits": lambda image: segmentation.split_digits(
-        image, classifier.predict)}
+        image, recognition.reader(classifier))}
     spent: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(max(1, runs // 50)):
         for image in images:
@@ -189,6 +192,7 @@ def report_cost(classifier: Classifier, runs: int) -> None:
           + ", ".join(f"{name} {statistics.median(values):.2f} ms" for name, values in spent.items()))
 
 
+@report.writes_output
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100, help="numbers per length and spacing")
@@ -196,6 +200,7 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "mlmodel")
     parser.add_argument("--seed", type=int, default=32)
     parser.add_argument("--runs", type=int, default=0, help="only time one digit against four, this many runs")
+    report.add_argument(parser)
     args = parser.parse_args()
     classifier = Classifier.from_dir(args.model_dir)
     if args.runs:

@@ -14,9 +14,9 @@ from PIL import Image
 
 from . import metrics, originals
 from .errors import InvalidImage, NotOneDigit, TooManyPixels
-from .ml.runtime import get_classifier
+from .ml.runtime import Classifier, get_classifier, get_verifier
 from .preprocessing import load_image, open_image, to_png
-from .segmentation import Digit, split_digits
+from .segmentation import Digit, Reader, split_digits
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,13 @@ def _check_request_pixels(images: Sequence[Image.Image]) -> None:
                             f"the limit per request is {limit / 1e6:g} megapixels.")
 
 
-def _model_inputs(upload: ImageUpload, image: Image.Image, classify) -> tuple[list[Digit], str, bytes]:
+def reader(classifier: Classifier) -> Reader:
+    """What segmentation asks: ``classifier`` for digits, the shipped verifier for well-cut pieces."""
+    verifier = get_verifier()
+    return Reader(classifier.predict, lambda batch: verifier.predict(batch)[:, 0])
+
+
+def _model_inputs(upload: ImageUpload, image: Image.Image, read: Reader) -> tuple[list[Digit], str, bytes]:
     """The picture's digits (their model inputs, and boxes in the picture as uploaded, upright), the type
     the file's own header declares (never the client's claim), and the original to store (``originals``)."""
     try:
@@ -110,7 +116,7 @@ def _model_inputs(upload: ImageUpload, image: Image.Image, classify) -> tuple[li
         loaded = load_image(image)
         scale = size / max(loaded.size)  # big pictures are decoded reduced
         digits = [replace(digit, box=tuple(round(side * scale) for side in digit.box))
-                  for digit in split_digits(loaded, classify)]
+                  for digit in split_digits(loaded, read)]
         described = originals.Described.of(image)
     finally:
         image.close()  # frees the decoded pixels before the next upload's
@@ -132,7 +138,7 @@ def recognize(uploads: Sequence[ImageUpload], *, expect_digit: bool = False) -> 
     pictures = []
     for upload, image in zip(uploads, images, strict=True):
         with _about(upload):
-            pictures.append(_model_inputs(upload, image, classifier.predict))
+            pictures.append(_model_inputs(upload, image, reader(classifier)))
             if expect_digit and len(pictures[-1][0]) != 1:
                 raise NotOneDigit(f"Expected one digit, found {len(pictures[-1][0])} in the picture.")
     with metrics.timed_forward():

@@ -7,10 +7,12 @@ pieces are grouped into digits:
   top to bottom;
 * broken strokes: pieces of one line whose columns overlap (a 4's open top, a 5's cap, a 7's bar)
   are one digit, and a small piece beside nothing tall joins its nearest digit;
-* touching digits: a piece too wide for one digit is cut at the minima of its ink's column profile
-  that the model reads best: every run of parts between two cuts is read in one batch, and the
-  cuts kept maximise the parts' summed log-confidence with a prior on their widths, unless the
-  model reads the whole group far better (a wide 0 or 2 stays one digit);
+* touching digits: a piece wide enough to hold several digits is cut along the paths of least ink
+  that pass near the minima of its column profile; every run of parts between two cuts is read in
+  one batch by the digit model and by the cut verifier (``ml.verifier``: one well-cut digit or not),
+  and the cuts kept maximise Σ log(P(one digit) × confidence) with a prior on the parts' widths. A
+  piece that is the picture's only ink is cut only when the verifier doubts it is one digit (a
+  wide 0 or 2 stays one digit);
 * fragments: a few digits of which one is a small short fragment are one digit when the model reads
   the whole ink no worse than the parts (a 1's detached foot).
 
@@ -21,6 +23,7 @@ behind the thresholds (``bench/number_accuracy.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +35,7 @@ from .errors import TooManyDigits
 from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink_layer
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
+Verify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one well-cut digit)
 
 TALL = 0.5  # a piece at least this share of the tallest piece's height stands for a digit (or most of one)
 LINE_GAP = 0.25  # a second line begins below empty rows this share of the tallest piece's height
@@ -39,15 +43,17 @@ SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower a
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
 MAY_HOLD_TWO = 1.15  # a group wider than this times its line's height may be touching digits...
-LONE_MAY_HOLD_TWO = 1.75  # ...or this, when it is all the picture holds (MNIST's single digits: 99.9 % narrower)
+LONE_MAY_HOLD_TWO = 1.3  # ...or this, when it is all the picture holds and the verifier doubts it is one digit
 TWICE_THE_OTHERS = 1.8  # ...and this times as wide as the others of its line (the median of their widths...
 TYPICAL_WIDTH_BESIDE = 0.6  # ...or this times the line's height, if more: a narrow 1 makes no 0 look double)
 MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, lies in this range
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
-WHOLE_ODDS = 10.0  # a group is cut only when the model misreads the parts this many times likelier than the whole...
-PARTS_DOUBT = 0.02  # ...and the parts' product of confidences is under 1 - this (two sure digits stay two)
+LONE_ONE = 0.01  # a group that is all the picture's ink stays whole when the verifier's P(one digit) is this
+PATH_DRIFT = 0.25  # a cut's path keeps within this share of the line's height of its column...
+STRAIGHT = 0.05  # ...and pays this (in ink) for going the whole way aside
+ONE_WEIGHT = 1.0  # a part's score: log(confidence) + this × log(P(one digit)) + the width prior
 MAY_BE_ONE = 3  # a picture of at most this many digits on one line, at most WHOLE_WIDTH times as wide as high,...
 WHOLE_WIDTH = 2.0  # ...one of them a fragment (under FRAGMENT of the largest part's box and TALL_FRAGMENT of the
 FRAGMENT, TALL_FRAGMENT = 0.25, 0.8  # whole's height), is one digit if the model reads it whole no worse
@@ -90,22 +96,31 @@ class _Group:
         return _Group.of(self.mask | other.mask, ink)
 
 
-def split_digits(img: Image.Image, classify: Classify) -> list[Digit]:
+@dataclass(frozen=True)
+class Reader:
+    """The two models segmentation asks: the digit model and the cut verifier (``ml.verifier``)."""
+
+    classify: Classify
+    verify: Verify
+
+
+def split_digits(img: Image.Image, reader: Reader) -> list[Digit]:
     """Every digit in ``img``, in reading order. NoDigitFound (from ``preprocessing``) if it has none."""
     layer = ink_layer(img)
     whole = Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)
-    lines = _lines(layer.ink, classify)
+    lines = _lines(layer.ink, reader)
     count = sum(len(line) for line in lines)
     if count == 1:  # exactly what a single digit has always been given
         return [whole]
-    if layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit
-        layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * count))
-        lines = _lines(layer.ink, classify)
+    if layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit (touching
+        wide = math.ceil(whole.box[2] / whole.box[3])  # digits are often more than the first look found)
+        layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * max(count, wide)))
+        lines = _lines(layer.ink, reader)
     if sum(len(line) for line in lines) > MAX_DIGITS:
         raise TooManyDigits(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
     digits = [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)
               for number, line in enumerate(lines) for group in line]
-    return [whole] if _reads_better_whole(whole, digits, classify) else digits
+    return [whole] if _reads_better_whole(whole, digits, reader.classify) else digits
 
 
 def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -> bool:
@@ -119,17 +134,7 @@ def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -
                for digit in digits):
         return False
     confidence = classify(np.stack([whole.input, *(digit.input for digit in digits)])).max(axis=1)
-    return _whole_wins(float(confidence[0]), confidence[1:], odds=1.0)
-
-
-def _whole_wins(whole: float, parts: np.ndarray, *, odds: float) -> bool:
-    """Whether ink read whole with confidence ``whole`` is one digit rather than the ``parts`` read apart:
-    the parts' chance of a misreading (1 - the product of their confidences) is over PARTS_DOUBT and
-    ``odds`` times the whole's (at least as high, for odds 1)."""
-    whole_error, parts_error = 1.0 - whole, 1.0 - float(np.prod(parts.astype(np.float64)))
-    if odds == 1.0:
-        return whole_error <= parts_error
-    return parts_error > PARTS_DOUBT and odds * whole_error < parts_error
+    return 1.0 - float(confidence[0]) <= 1.0 - float(np.prod(confidence[1:].astype(np.float64)))
 
 
 def _box(layer: InkLayer, group: _Group) -> tuple[int, int, int, int]:
@@ -138,7 +143,7 @@ def _box(layer: InkLayer, group: _Group) -> tuple[int, int, int, int]:
             max(1, round(group.height * layer.scale)))
 
 
-def _lines(ink: np.ndarray, classify: Classify) -> list[list[_Group]]:
+def _lines(ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
     """The digits of each line, each line left to right, lines top to bottom."""
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3), dtype=bool))
     if count > MAX_PIECES:  # a texture, not a number: one digit, as before
@@ -154,9 +159,8 @@ def _lines(ink: np.ndarray, classify: Classify) -> list[list[_Group]]:
                 _place_short(piece, merged, ink)
         digits.append(sorted(_without_specks(merged), key=lambda d: d.cols[0]))
     alone = sum(len(line) for line in digits) == 1
-    return [[cut for digit in line for cut in _cut(digit, ink, _height(line), classify,
-                                                  least=_least_width(digit, line, alone))]
-            for line in digits if line]
+    return _cut_all([[(digit, max(_height(line), digit.height), _least_width(digit, line, alone)) for digit in line]
+                     for line in digits if line], ink, reader, alone)
 
 
 def _least_width(digit: _Group, line: list[_Group], alone: bool) -> float:
@@ -227,52 +231,123 @@ def _without_specks(line: list[_Group]) -> list[_Group]:
     return [digit for digit in line if digit.mass >= SPECK * median]
 
 
-def _cut(digit: _Group, ink: np.ndarray, line_height: int, classify: Classify, *, least: float) -> list[_Group]:
-    """A group wide enough to hold touching digits, cut where the model reads the parts best.
+def _cut_all(lines: list[list[tuple[_Group, int, float]]], ink: np.ndarray, reader: Reader,
+             alone: bool) -> list[list[_Group]]:
+    """Every line's digits with the groups wide enough to hold touching digits cut where the parts read
+    best as digits (``_Options.best``). All the parts of all such groups are read in one batch by each
+    model; a group that is all the picture's ink is first asked whole, and kept whole when the verifier
+    takes it for one digit."""
+    wide = [(group, height) for line in lines for group, height, least in line if group.width > least]
+    if alone and wide:
+        group, _ = wide[0]
+        if reader.verify(digit_input(np.where(group.mask, ink, 0))[None])[0] >= LONE_ONE:
+            wide = []
+    options = [_options(group, ink, height) for group, height in wide]
+    inputs = [part_input for option in options for part_input in option.inputs]
+    if inputs:
+        batch = np.stack(inputs)
+        confidence, one = reader.classify(batch).max(axis=1), reader.verify(batch)
+    cut, start = {}, 0
+    for (group, _), option in zip(wide, options, strict=True):
+        stop = start + len(option.inputs)
+        cut[id(group)] = option.best(confidence[start:stop], one[start:stop])
+        start = stop
+    return [[part for group, _, _ in line for part in cut.get(id(group), [group])] for line in lines]
 
-    Cuts are tried at the columns where the ink is thinnest (local minima of its column profile);
-    every run of parts between two of them is read by the model in one batch, and the cuts kept are
-    those that maximise the sum over parts of log(confidence) + a width prior, unless the whole group
-    reads far better (``_whole_wins``)."""
-    if digit.width <= least:
-        return [digit]
-    height = max(line_height, digit.height)
-    cuts = [digit.cols[0], *_thin_columns(np.where(digit.mask, ink, 0), digit, height), digit.cols[1]]
-    spans = [(i, j) for i in range(len(cuts)) for j in range(i + 1, len(cuts))
-             if MIN_WIDTH * height <= cuts[j] - cuts[i] <= MAX_WIDTH * height or (i, j) == (0, len(cuts) - 1)]
-    parts = {}
-    for i, j in spans:
-        mask = digit.mask.copy()
-        mask[:, :cuts[i]], mask[:, cuts[j]:] = False, False
+
+@dataclass
+class _Options:
+    """The ways to cut one group: its candidate cuts, the parts between them and their model inputs."""
+
+    cuts: list[int]
+    spans: list[tuple[int, int]]
+    parts: list[_Group]
+    inputs: list[np.ndarray]
+    height: int
+
+    def best(self, confidence: np.ndarray, one: np.ndarray) -> list[_Group]:
+        """The parts that maximise Σ log(P(one digit) × confidence) + the width prior (dynamic
+        programming over the cuts)."""
+        scores = {span: float(np.log(max(c, 1e-9)) + ONE_WEIGHT * np.log(max(o, 1e-9)))
+                  + _width_prior((self.cuts[span[1]] - self.cuts[span[0]]) / self.height)
+                  for span, c, o in zip(self.spans, confidence, one, strict=True)}
+        part = dict(zip(self.spans, self.parts, strict=True))
+        best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
+        for j in range(1, len(self.cuts)):
+            found = [(best[i][0] + scores[i, j], [*best[i][1], (i, j)]) for i in range(j)
+                     if i in best and (i, j) in scores]
+            if found:
+                best[j] = max(found, key=lambda option: option[0])
+        return [part[span] for span in best[len(self.cuts) - 1][1]]
+
+
+def _options(digit: _Group, ink: np.ndarray, height: int) -> _Options:
+    """Cuts along the cheapest paths through the ink near the columns where it is thinnest
+    (``cut_columns``, ``cut_paths``), and every run of parts between two of them that is as wide as a
+    digit may be."""
+    own = np.where(digit.mask, ink, 0)
+    cuts = cut_columns(own, digit.cols, height)
+    paths = cut_paths(own, cuts, height)
+    kept, parts = [], []
+    for i, j in spans(cuts, height):
+        mask = digit.mask & between(paths[i], paths[j], ink.shape[1])
         if mask.any():
-            parts[i, j] = _Group.of(mask, ink)
-    order = list(parts)
-    confidence = classify(np.stack([digit_input(np.where(parts[span].mask, ink, 0)) for span in order])).max(axis=1)
-    scores = {span: float(np.log(max(c, 1e-9))) + _width_prior((cuts[span[1]] - cuts[span[0]]) / height)
-              for span, c in zip(order, confidence, strict=True)}
-    best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
-    for j in range(1, len(cuts)):
-        options = [(best[i][0] + scores[i, j], [*best[i][1], (i, j)]) for i in range(j)
-                   if i in best and (i, j) in scores]
-        if options:
-            best[j] = max(options, key=lambda option: option[0])
-    chosen = best[len(cuts) - 1][1]
-    read = dict(zip(order, confidence, strict=True))
-    if len(chosen) > 1 and _whole_wins(float(read[0, len(cuts) - 1]), np.array([read[span] for span in chosen]),
-                                       odds=WHOLE_ODDS):
-        return [digit]  # a wide digit (a 0, a 2 with a long tail) that the model reads better whole
-    return [parts[span] for span in chosen]
+            kept.append((i, j))
+            parts.append(_Group.of(mask, ink))
+    return _Options(cuts, kept, parts, [digit_input(np.where(part.mask, ink, 0)) for part in parts], height)
 
 
-def _thin_columns(ink: np.ndarray, digit: _Group, height: int) -> list[int]:
-    """Columns inside ``digit`` where its ink is thinnest: local minima of the smoothed column profile,
-    at least MIN_WIDTH × height from either end."""
-    profile = ndimage.uniform_filter1d(ink[:, digit.cols[0]:digit.cols[1]].sum(axis=0), size=3, mode="nearest")
+def cut_paths(ink: np.ndarray, cuts: list[int], height: int) -> list[np.ndarray]:
+    """For each cut, the column it passes each row at: the path from top to bottom through the least
+    ink, at most PATH_DRIFT × height beside the cut's column and one column from row to row (touching
+    digits lean on each other: a straight cut takes a slice of the neighbour). The ends stay straight.
+    All the cuts' paths are found together (dynamic programming over the rows)."""
+    rows, width = ink.shape
+    ends = np.full(rows, cuts[0]), np.full(rows, cuts[-1])
+    if len(cuts) < 3:
+        return list(ends)
+    reach = max(1, int(PATH_DRIFT * height))
+    offsets = np.arange(-reach, reach + 1)
+    columns = np.asarray(cuts[1:-1])[:, None] + offsets  # (cuts, window)
+    outside = (columns < 0) | (columns >= width)
+    cost = np.where(outside[:, None, :], np.inf, ink[:, np.clip(columns, 0, width - 1)].transpose(1, 0, 2))
+    cost = cost + STRAIGHT * np.abs(offsets) / reach  # (cuts, rows, window)
+    total, step = cost[:, 0], np.zeros(cost.shape, dtype=np.int8)
+    for row in range(1, rows):
+        padded = np.pad(total, ((0, 0), (1, 1)), constant_values=np.inf)
+        options = np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]])  # from the left, above, the right
+        choice = np.argmin(options, axis=0)
+        step[:, row] = choice - 1
+        total = cost[:, row] + np.take_along_axis(options, choice[None], axis=0)[0]
+    at = np.empty((len(columns), rows), dtype=int)
+    at[:, -1] = np.argmin(total, axis=1)
+    for row in range(rows - 1, 0, -1):
+        at[:, row - 1] = at[:, row] + step[np.arange(len(columns)), row, at[:, row]]
+    return [ends[0], *np.take_along_axis(columns, at, axis=1), ends[1]]
+
+
+def between(left: np.ndarray, right: np.ndarray, width: int) -> np.ndarray:
+    """The pixels (of rows × ``width``) on or right of the path ``left`` and left of the path ``right``."""
+    columns = np.arange(width)
+    return (columns >= left[:, None]) & (columns < right[:, None])
+
+
+def cut_columns(ink: np.ndarray, cols: tuple[int, int], height: int) -> list[int]:
+    """The columns a piece of ``ink`` spanning ``cols`` may be cut at, its ends included: where its ink is
+    thinnest (local minima of the smoothed column profile), at least MIN_WIDTH × height from either end."""
+    profile = ndimage.uniform_filter1d(ink[:, cols[0]:cols[1]].sum(axis=0), size=3, mode="nearest")
     margin = max(1, int(MIN_WIDTH * height))
     minima = [c for c in range(margin, len(profile) - margin)
               if profile[c] <= profile[c - 1] and profile[c] < profile[c + 1]]
     thinnest = sorted(sorted(minima, key=lambda c: profile[c])[:MAX_CUTS])  # bounds the model's work on scribbles
-    return [digit.cols[0] + c for c in thinnest]
+    return [cols[0], *(cols[0] + c for c in thinnest), cols[1]]
+
+
+def spans(cuts: list[int], height: int) -> list[tuple[int, int]]:
+    """The runs of parts between two cuts (indices into ``cuts``) wide enough and narrow enough for a
+    digit, and the whole piece."""
+    return [(i, j) for i in range(len(cuts)) for j in range(i + 1, len(cuts))
+            if MIN_WIDTH * height <= cuts[j] - cuts[i] <= MAX_WIDTH * height or (i, j) == (0, len(cuts) - 1)]
 
 
 def _width_prior(aspect: float) -> float:

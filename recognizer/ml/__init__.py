@@ -4,6 +4,8 @@
 `handwriting` (the non-MNIST evaluation set) need no TensorFlow either. The rest serve `manage.py
 train`, one job each: `augment`, `pipeline` (tf.data), `fitting` (with `progress`), `export` (LiteRT
 conversion), `evaluation`, `plots`, `card`, `install` (atomic), tied together by `training`.
+`pieces` and `verifier` make the cut verifier that segmentation weighs touching digits' cuts with
+(`runtime.get_verifier` serves it).
 
 `TrainingError` is defined here, the one error the training side raises for a person to read.
 """

@@ -6,6 +6,7 @@ the SHA-256 of its model file: a model and a card from different installs (one r
 yet) are never served together, and the old model keeps serving until both are in place.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 MODEL_FILE, CARD_FILE = "model.tflite", "card.json"
+VERIFIER_PATH = Path(__file__).resolve().parents[2] / "mlmodel" / "verifier.tflite"  # ml.verifier: one digit?
 RELOAD_CHECK_SECONDS = 1.0
 # One XNNPACK thread: the server's parallelism is its worker processes. A second thread cut the batch-1
 # latency of a lone process by ~20% (bench/runtimes.py), but cost ~35% more CPU per call, which under
@@ -144,3 +146,10 @@ def get_classifier(model_dir: str | Path | None = None) -> Classifier:
             return entry[0]
         _cache[model_dir] = (classifier, stamp, now)
         return classifier
+
+
+@functools.cache
+def get_verifier(path: Path = VERIFIER_PATH) -> Classifier:
+    """The cut verifier (``ml.verifier``), loaded once per process: (N, 28, 28) -> (N, 1) P(one digit).
+    It belongs to segmentation, not to a model version: promoting or retraining the digit model keeps it."""
+    return Classifier(path, "cut-verifier")
