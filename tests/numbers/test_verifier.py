@@ -39,8 +39,9 @@ def test_train_verifier_makes_a_verifier_from_mnist(tmp_path):
                         ("test_images", images[:10]), ("test_labels", labels[:10])):
         mnist.write_idx(data / mnist.FILES[name], array)
     out = tmp_path / "verifier.tflite"
-    call_command("train_verifier", data=str(data), out=out, pictures=60, epochs=1, seed=3)
+    call_command("train_verifier", data=str(data), out=out, pictures=60, validation_pictures=20, epochs=1, seed=3)
     made = json.loads(out.with_suffix(".json").read_text())
-    assert made["options"]["pictures"] == 60 and made["pieces"] > 60 and 0 < made["one_digit_share"] < 1
+    assert made["options"]["pictures"] == 60 and made["pieces"] > 60 and made["validation_pieces"] > 20
+    assert 0 < made["one_digit_share"] < 1
     answers = Classifier(out).predict(np.zeros((3, 28, 28), np.float32))
     assert answers.shape == (3, 1) and ((answers >= 0) & (answers <= 1)).all()

@@ -9,6 +9,9 @@ from recognizer.ml.mnist import MnistError, find_data_dir
 from recognizer.ml.runtime import VERIFIER_PATH
 
 
+OPTIONS = ("pictures", "validation_pictures", "epochs", "seed")  # verifier.Options a caller may set
+
+
 class Command(BaseCommand):
     help = ("Train the cut verifier (one well-cut digit or not) on pieces of touching MNIST training digits "
             "and write it as LiteRT, with how it was made beside it (.json).")
@@ -18,13 +21,13 @@ class Command(BaseCommand):
         defaults = verifier.Options()
         parser.add_argument("--data", help="MNIST folder (default: $MNIST_DIR, then ../shared/mnist)")
         parser.add_argument("--out", type=Path, default=VERIFIER_PATH, help=f"default: {VERIFIER_PATH}")
-        for name in ("pictures", "epochs", "seed"):
-            parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
+        for name in OPTIONS:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
 
     def handle(self, *args, **options) -> None:
         try:
-            trained = verifier.train(find_data_dir(options["data"]), verifier.Options(
-                pictures=options["pictures"], epochs=options["epochs"], seed=options["seed"]))
+            trained = verifier.train(find_data_dir(options["data"]), verifier.Options(**{
+                name: options[name] for name in OPTIONS}))
         except MnistError as exc:
             raise CommandError(str(exc)) from exc
         verifier.save(trained, options["out"])
