@@ -8,7 +8,6 @@ from recognizer.ml import verifier  # needs TensorFlow (requirements-train.txt)
 from recognizer.ml.mnist import MnistError, find_data_dir
 from recognizer.ml.runtime import VERIFIER_PATH
 
-
 OPTIONS = ("pictures", "validation_pictures", "epochs", "seed")  # verifier.Options a caller may set
 
 
