@@ -6,7 +6,7 @@ import subprocess
 
 from harness.server import ROOT
 
-ISSUE_NUMBER = re.compile(r"\b(issues?|tickets?)\s*#?\d+\b", re.IGNORECASE)  # "issue 17", "Issue #9"
+ISSUE_NUMBER = re.compile(r"\b(issues?|tickets?)\s*#?\d+\b", re.IGNORECASE)  # the word, then a number
 CODE = ("*.py", "*.sh", "*.js", "*.html", "*.toml", "*.cfg", "*.yml", "*.yaml", "Makefile", "Dockerfile",
         ".ci/run", "scripts/*")
 
