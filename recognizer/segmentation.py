@@ -33,6 +33,7 @@ from scipy import ndimage
 
 from .errors import TooManyDigits
 from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink_layer
+from .storage.ids import MAX_DIGITS
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
 Verify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one well-cut digit)
@@ -57,7 +58,6 @@ ONE_WEIGHT = 1.0  # a part's score: log(confidence) + this × log(P(one digit)) 
 MAY_BE_ONE = 3  # a picture of at most this many digits on one line, at most WHOLE_WIDTH times as wide as high,...
 WHOLE_WIDTH = 2.0  # ...one of them a fragment (under FRAGMENT of the largest part's box and TALL_FRAGMENT of the
 FRAGMENT, TALL_FRAGMENT = 0.25, 0.8  # whole's height), is one digit if the model reads it whole no worse
-MAX_DIGITS = 32  # a picture's digits are stored a row each: more is refused
 MAX_PIECES = 64  # ink in more pieces than this is a texture, not a number: read whole, as one digit
 
 

@@ -43,6 +43,9 @@ def new_prediction_id(*, timestamp: float, shards: int) -> uuid.UUID:
     return uuid_from_time(timestamp, node=node, clock_seq=secrets.randbits(14))
 
 
+MAX_DIGITS = 32  # a picture's digits are stored a row each (positions 0 to 31): more is refused
+
+
 def digit_id(picture_id: uuid.UUID, position: int) -> uuid.UUID:
     """The id of a picture's digit after its first (whose id is the picture's): as unguessable as the
     picture's own (a hash of it), on its shard, and ``position`` clock ticks (100 ns) before it, so

@@ -27,7 +27,6 @@ from cassandra.cqlengine import connection
 from cassandra.query import SimpleStatement
 
 from ..models import FilterEntry, OriginalChunk, Prediction
-from ..segmentation import MAX_DIGITS
 from . import cql, ids, paging, writes
 from .keys import ALL, keys_of
 from .records import from_rows
@@ -115,7 +114,7 @@ def _repair_chunks(partitions: list[dict], oldest: float) -> Counter:
     candidates = [p["id"] for p in partitions if ids.is_prediction_id(p["id"]) and ids.unix_time(p["id"]) < oldest]
     found = {row.id for row in paging.rows_by_id(candidates)}
     unlisted = [prediction_id for prediction_id in candidates if prediction_id not in found]
-    digits = {ids.digit_id(picture, position): picture for picture in unlisted for position in range(1, MAX_DIGITS)}
+    digits = {ids.digit_id(picture, position): picture for picture in unlisted for position in range(1, ids.MAX_DIGITS)}
     kept = {digits[row.id] for row in paging.rows_by_id(list(digits))}
     orphans = [prediction_id for prediction_id in unlisted if prediction_id not in kept]
     cql.run_concurrently([cql.delete(OriginalChunk, {"id": prediction_id},
