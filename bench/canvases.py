@@ -46,16 +46,17 @@ def browser_canvases() -> list[tuple[int, bytes]]:
 DIGIT_STEP = 210  # a digit's strokes span about 60-220 of the canvas's 280 units: digits this far apart
 
 
-def number_canvas(number: str) -> bytes:
-    """A wide canvas with ``number`` written on it, each digit the first of its label in strokes.json."""
+def number_canvas(number: str, step: int = DIGIT_STEP) -> bytes:
+    """A wide canvas with ``number`` written on it, each digit the first of its label in strokes.json,
+    ``step`` units after the one before (closer than DIGIT_STEP, they touch)."""
     digits = json.loads(STROKES.read_text())["digits"]
     strokes, widths = [], []
     for position, label in enumerate(number):
         digit = next(digit for digit in digits if digit["label"] == int(label))
-        offset = position * DIGIT_STEP - 50
+        offset = position * step - 50
         strokes += [[(x + offset, y) for x, y in stroke] for stroke in digit["strokes"]]
         widths.append(digit["width"])
-    return canvas_png(strokes, float(np.median(widths)), (DIGIT_STEP * len(number) + 100, SIZE))
+    return canvas_png(strokes, float(np.median(widths)), (step * len(number) + 100, SIZE))
 
 
 def random_canvases(count: int, seed: int = 30) -> list[bytes]:

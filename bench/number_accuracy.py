@@ -45,6 +45,7 @@ from recognizer.ml.runtime import Classifier  # noqa: E402
 MAX_PIXELS = 25_000_000
 SPACINGS = ("gap", "touching", "overlapping")
 LENGTHS = range(2, 7)
+TOUCHING_STEP = 130  # canvas units from one drawn digit to the next: "2026" is one piece of ink
 
 
 def png(paper: np.ndarray) -> bytes:
@@ -119,7 +120,13 @@ def read_number(data: bytes, classifier: Classifier) -> str:
                                            recognition.reader(classifier))
     except InvalidImage:
         return ""
-    return "".join(str(d) for d in classifier.predict(np.stack([d.input for d in digits])).argmax(axis=1))
+    return answer(digits, classifier)
+
+
+def answer(digits: list[segmentation.Digit], classifier: Classifier) -> str:
+    """The number read: each digit's answer as recognition gives it (``recognition.probabilities``)."""
+    model = classifier.predict(np.stack([digit.input for digit in digits]))
+    return "".join(str(recognition.probabilities(digit, p).argmax()) for digit, p in zip(digits, model, strict=True))
 
 
 def share(counts: list[int]) -> float:
@@ -152,7 +159,7 @@ def report_singles(name: str, pictures: list[tuple[int, bytes]], classifier: Cla
         found = segmentation.split_digits(image, recognition.reader(classifier))
         identical += len(found) == 1 and np.array_equal(found[0].input, single)
         today.append(str(classifier.predict(single[None]).argmax()))
-        numbers.append("".join(str(d) for d in classifier.predict(np.stack([d.input for d in found])).argmax(axis=1)))
+        numbers.append(answer(found, classifier))
     labels = [str(label) for label, _ in pictures]
     right = [sum(a == b for a, b in zip(answers, labels, strict=True)) / len(labels) for answers in (today, numbers)]
     print(f"{name:<10} {len(pictures):>7} {right[0]:>9.2%} {right[1]:>9.2%} {identical / len(pictures):>10.2%} "
@@ -160,24 +167,27 @@ def report_singles(name: str, pictures: list[tuple[int, bytes]], classifier: Cla
 
 
 def report_cost(classifier: Classifier, runs: int) -> None:
-    """The recognition of a drawn "2026" (bench/canvases.py) beside one drawn digit, in process: decode, find
-    the digits, preprocess each, one forward pass, the stored PNGs. Medians of ``runs``, taking turns."""
+    """The recognition of a drawn "2026" (bench/canvases.py), its digits apart and touching, beside one drawn
+    digit, in process: decode, find the digits, preprocess each, one forward pass, the stored PNGs.
+    Medians of ``runs``, taking turns."""
     def read(data: bytes) -> None:
         digits = segmentation.split_digits(preprocessing.decode_image(data, max_pixels=MAX_PIXELS),
                                            recognition.reader(classifier))
         classifier.predict(np.stack([digit.input for digit in digits]))
         [preprocessing.to_png(digit.input) for digit in digits]
 
-    one, four = canvases.browser_canvases()[20][1], canvases.number_canvas("2026")
-    times: dict[bytes, list[float]] = {one: [], four: []}
+    pictures = {"one digit": canvases.browser_canvases()[20][1], "four digits": canvases.number_canvas("2026"),
+                "four touching": canvases.number_canvas("2026", TOUCHING_STEP)}
+    times: dict[str, list[float]] = {name: [] for name in pictures}
     for _ in range(runs):
-        for data in (one, four):
+        for name, data in pictures.items():
             started = time.perf_counter()
             read(data)
-            times[data].append((time.perf_counter() - started) * 1000)
-    single, number = (statistics.median(times[data]) for data in (one, four))
-    print(f"\nin process, medians of {runs}: one digit {single:.2f} ms, four digits {number:.2f} ms, "
-          f"each digit after the first {(number - single) / 3:.2f} ms")
+            times[name].append((time.perf_counter() - started) * 1000)
+    single, number, touching = (statistics.median(times[name]) for name in pictures)
+    print(f"\nin process, medians of {runs}: one digit {single:.2f} ms, four digits {number:.2f} ms "
+          f"(each after the first {(number - single) / 3:.2f} ms), four touching {touching:.2f} ms "
+          f"(each after the first {(touching - single) / 3:.2f} ms)")
     images = [preprocessing.decode_image(data, max_pixels=MAX_PIXELS) for _, data in canvases.browser_canvases()]
     paths = {"to_mnist": preprocessing.to_mnist, "split_digits": lambda image: segmentation.split_digits(
         image, recognition.reader(classifier))}

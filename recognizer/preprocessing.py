@@ -32,6 +32,8 @@ from .errors import InvalidImage as InvalidImage  # the base of every refusal be
 MNIST_SIZE = 28  # side of the model input
 DIGIT_BOX = 20  # MNIST scales the digit's longer side to this
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates
+STRING_INK_ROWS, STRING_MARGIN = 20, 2  # a run of touching digits is read this high, with this margin round it
+STRING_ROWS = STRING_INK_ROWS + 2 * STRING_MARGIN
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 WORK_SIZE = 1024  # bigger images are box-downscaled first; a 15 px digit survives
 FLAT_WORK_SIZE = 96  # a flat page's ink with its margin is worked on at most this big (the ink ≥ 48 px)
@@ -228,6 +230,18 @@ def ink_layer(img: Image.Image, flat_size: int = FLAT_WORK_SIZE) -> InkLayer:
 def digit_input(ink: np.ndarray) -> np.ndarray:
     """One digit's ink (anything around it zero) as MNIST would have it: cropped, 20 px, centred by mass."""
     return _centre(_fit_box(ink[_box_of(ink > 0)]))
+
+
+def string_input(ink: np.ndarray) -> np.ndarray:
+    """A run of touching digits' ink (anything around it zero) as the string reader reads it: cropped,
+    STRING_INK_ROWS high at its aspect, a margin of STRING_MARGIN, an even width, the darkest ink 1."""
+    crop = ink[_box_of(ink > 0)]
+    width = max(1, round(crop.shape[1] * STRING_INK_ROWS / crop.shape[0]))
+    scaled = np.asarray(Image.fromarray(crop.astype(np.float32)).resize((width, STRING_INK_ROWS),
+                                                                       Image.Resampling.BILINEAR))
+    out = np.zeros((STRING_ROWS, width + 2 * STRING_MARGIN + width % 2), np.float32)
+    out[STRING_MARGIN:STRING_MARGIN + STRING_INK_ROWS, STRING_MARGIN:STRING_MARGIN + width] = scaled
+    return np.clip(out / max(float(scaled.max()), 1e-6), 0, 1)
 
 
 def to_png(array28: np.ndarray) -> bytes:

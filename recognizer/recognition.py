@@ -14,7 +14,7 @@ from PIL import Image
 
 from . import metrics, originals
 from .errors import InvalidImage, NotOneDigit, TooManyPixels
-from .ml.runtime import Classifier, get_classifier, get_verifier
+from .ml.runtime import Classifier, decode, get_classifier, get_string_reader, get_verifier
 from .preprocessing import load_image, open_image, to_png
 from .segmentation import Digit, Reader, split_digits
 
@@ -103,9 +103,21 @@ def _check_request_pixels(images: Sequence[Image.Image]) -> None:
 
 
 def reader(classifier: Classifier) -> Reader:
-    """What segmentation asks: ``classifier`` for digits, the shipped verifier for well-cut pieces."""
-    verifier = get_verifier()
-    return Reader(classifier.predict, lambda batch: verifier.predict(batch)[:, 0])
+    """What segmentation asks: ``classifier`` for digits, the shipped verifier for well-cut pieces and the
+    string reader for runs of touching digits."""
+    verifier, strings = get_verifier(), get_string_reader()
+    return Reader(classifier.predict, lambda batch: verifier.predict(batch)[:, 0],
+                  lambda run: decode(strings.run(run[None, :, :, None])[0, 0]))
+
+
+def probabilities(digit: Digit, model: np.ndarray) -> np.ndarray:
+    """A digit's ten probabilities: the digit model's (``model``); for a touching digit, the digit model's
+    and the string reader's multiplied and renormalised (two experts that fail differently: the digit
+    model on a part with a slice of its neighbour, the string reader on a run unlike its training)."""
+    if digit.string_reading is None:
+        return model
+    both = model.astype(np.float64) * digit.string_reading
+    return both / both.sum() if both.sum() > 0 else model
 
 
 def _model_inputs(upload: ImageUpload, image: Image.Image, read: Reader) -> tuple[list[Digit], str, bytes]:
@@ -142,11 +154,12 @@ def recognize(uploads: Sequence[ImageUpload], *, expect_digit: bool = False) -> 
             if expect_digit and len(pictures[-1][0]) != 1:
                 raise NotOneDigit(f"Expected one digit, found {len(pictures[-1][0])} in the picture.")
     with metrics.timed_forward():
-        probabilities = iter(classifier.predict(np.stack([digit.input for digits, _, _ in pictures
+        model = iter(classifier.predict(np.stack([digit.input for digits, _, _ in pictures
                                                           for digit in digits])))
     return [
         Recognition(
-            digits=[DigitReading(probabilities=[float(p) for p in next(probabilities)], input_png=to_png(digit.input),
+            digits=[DigitReading(probabilities=[float(p) for p in probabilities(digit, next(model))],
+                                 input_png=to_png(digit.input),
                                  box=digit.box) for digit in digits],
             content_type=content_type,
             model_version=classifier.version,

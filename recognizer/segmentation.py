@@ -7,12 +7,13 @@ pieces are grouped into digits:
   top to bottom;
 * broken strokes: pieces of one line whose columns overlap (a 4's open top, a 5's cap, a 7's bar)
   are one digit, and a small piece beside nothing tall joins its nearest digit;
-* touching digits: a piece wide enough to hold several digits is cut along the paths of least ink
-  that pass near the minima of its column profile; every run of parts between two cuts is read in
-  one batch by the digit model and by the cut verifier (``ml.verifier``: one well-cut digit or not),
-  and the cuts kept maximise Σ log(P(one digit) × confidence) with a prior on the parts' widths. A
-  piece that is the picture's only ink is cut only when the verifier doubts it is one digit (a
-  wide 0 or 2 stays one digit);
+* touching digits: a piece wider than most digits that the cut verifier (``ml.verifier``) doubts is
+  one digit is read whole by the string reader (``ml.strings``); when it reads several digits there,
+  the piece is cut into as many parts, one round each place it read a digit, along the paths of least
+  ink near the minima of its column profile or halfway between two digits it read. Every run of parts
+  between two cuts is read in one batch by the digit model and by the verifier, and the cuts kept
+  maximise Σ log(P(one digit) × P(the digit read there)) with a prior on the parts' widths. Each such
+  part carries the string reader's ten probabilities (``recognition.probabilities`` weighs both);
 * fragments: a few digits of which one is a small short fragment are one digit when the model reads
   the whole ink no worse than the parts (a 1's detached foot).
 
@@ -25,33 +26,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
 from .errors import TooManyDigits
-from .preprocessing import FLAT_WORK_SIZE, WORK_SIZE, InkLayer, digit_input, ink_layer
+from .preprocessing import (
+    FLAT_WORK_SIZE,
+    STRING_INK_ROWS,
+    STRING_MARGIN,
+    WORK_SIZE,
+    InkLayer,
+    digit_input,
+    ink_layer,
+    string_input,
+)
 from .storage.ids import MAX_DIGITS
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
 Verify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one well-cut digit)
+ReadString = Callable[[np.ndarray], list[tuple[int, int, np.ndarray]]]  # string_input -> (digit, column, ten)
 
 TALL = 0.5  # a piece at least this share of the tallest piece's height stands for a digit (or most of one)
 LINE_GAP = 0.25  # a second line begins below empty rows this share of the tallest piece's height
 SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower are one digit
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
-MAY_HOLD_TWO = 1.15  # a group wider than this times its line's height may be touching digits...
-LONE_MAY_HOLD_TWO = 1.3  # ...or this, when it is all the picture holds and the verifier doubts it is one digit
-TWICE_THE_OTHERS = 1.8  # ...and this times as wide as the others of its line (the median of their widths...
-TYPICAL_WIDTH_BESIDE = 0.6  # ...or this times the line's height, if more: a narrow 1 makes no 0 look double)
+MAY_HOLD_TWO = 0.8  # a group wider than this times its line's height may be touching digits: the string reader
+DOUBTED = 0.1  # reads it, and it is cut when it reads several digits and the verifier's P(one digit) is under this
 MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, lies in this range
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
-LONE_ONE = 0.01  # a group that is all the picture's ink stays whole when the verifier's P(one digit) is this
 PATH_DRIFT = 0.25  # a cut's path keeps within this share of the line's height of its column...
 STRAIGHT = 0.05  # ...and pays this (in ink) for going the whole way aside
 ONE_WEIGHT = 1.0  # a part's score: log(confidence) + this × log(P(one digit)) + the width prior
@@ -69,6 +77,7 @@ class Digit:
     input: np.ndarray
     box: tuple[int, int, int, int]
     line: int
+    string_reading: np.ndarray | None = None  # a touching digit: the string reader's ten probabilities for it
 
 
 @dataclass
@@ -77,6 +86,7 @@ class _Group:
     rows: tuple[int, int]  # [start, stop)
     cols: tuple[int, int]
     mass: float
+    string_reading: np.ndarray | None = None  # a touching digit's ten probabilities, as the string reader read it
 
     @classmethod
     def of(cls, mask: np.ndarray, ink: np.ndarray) -> _Group:
@@ -98,10 +108,12 @@ class _Group:
 
 @dataclass(frozen=True)
 class Reader:
-    """The two models segmentation asks: the digit model and the cut verifier (``ml.verifier``)."""
+    """The models segmentation asks: the digit model, the cut verifier (``ml.verifier``) and the string
+    reader (``ml.strings``)."""
 
     classify: Classify
     verify: Verify
+    read_string: ReadString
 
 
 def split_digits(img: Image.Image, reader: Reader) -> list[Digit]:
@@ -118,7 +130,7 @@ def split_digits(img: Image.Image, reader: Reader) -> list[Digit]:
         lines = _lines(layer.ink, reader)
     if sum(len(line) for line in lines) > MAX_DIGITS:
         raise TooManyDigits(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
-    digits = [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number)
+    digits = [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number, group.string_reading)
               for number, line in enumerate(lines) for group in line]
     return [whole] if _reads_better_whole(whole, digits, reader.classify) else digits
 
@@ -158,20 +170,8 @@ def _lines(ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
             if piece.height < TALL * tallest:
                 _place_short(piece, merged, ink)
         digits.append(sorted(_without_specks(merged), key=lambda d: d.cols[0]))
-    alone = sum(len(line) for line in digits) == 1
-    return _cut_all([[(digit, max(_height(line), digit.height), _least_width(digit, line, alone)) for digit in line]
-                     for line in digits if line], ink, reader, alone)
-
-
-def _least_width(digit: _Group, line: list[_Group], alone: bool) -> float:
-    """How wide ``digit`` must be to be cut: the whole picture's only ink rarely holds several digits
-    (LONE_MAY_HOLD_TWO), and a digit beside others is wider than they are (TWICE_THE_OTHERS)."""
-    height = max(_height(line), digit.height)
-    if alone:
-        return LONE_MAY_HOLD_TWO * height
-    others = [other.width for other in line if other is not digit]
-    typical = max(float(np.median(others)), TYPICAL_WIDTH_BESIDE * height) if others else 0.0
-    return max(MAY_HOLD_TWO * height, TWICE_THE_OTHERS * typical)
+    return _cut_all([[(digit, max(_height(line), digit.height)) for digit in line] for line in digits if line],
+                    ink, reader)
 
 
 def _piece(labels: np.ndarray, number: int, box: tuple[slice, slice], ink: np.ndarray) -> _Group:
@@ -231,28 +231,42 @@ def _without_specks(line: list[_Group]) -> list[_Group]:
     return [digit for digit in line if digit.mass >= SPECK * median]
 
 
-def _cut_all(lines: list[list[tuple[_Group, int, float]]], ink: np.ndarray, reader: Reader,
-             alone: bool) -> list[list[_Group]]:
-    """Every line's digits with the groups wide enough to hold touching digits cut where the parts read
-    best as digits (``_Options.best``). All the parts of all such groups are read in one batch by each
-    model; a group that is all the picture's ink is first asked whole, and kept whole when the verifier
-    takes it for one digit."""
-    wide = [(group, height) for line in lines for group, height, least in line if group.width > least]
-    if alone and wide:
-        group, _ = wide[0]
-        if reader.verify(digit_input(np.where(group.mask, ink, 0))[None])[0] >= LONE_ONE:
-            wide = []
-    options = [_options(group, ink, height) for group, height in wide]
+def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
+    """Every line's digits, with the groups that hold touching digits cut. A group wider than
+    MAY_HOLD_TWO × its line's height that the verifier doubts is one digit is read whole by the string
+    reader; when it reads several digits there, the group is cut into as many parts, each holding the
+    place where the string reader read its digit, where they read best as digits (``_Options.best``).
+    All the parts of all such groups are read in one batch by each model."""
+    wide = [(group, height) for line in lines for group, height in line if group.width > MAY_HOLD_TWO * height]
+    if wide:
+        one = reader.verify(np.stack([digit_input(np.where(group.mask, ink, 0)) for group, _ in wide]))
+        doubted = [(group, height) for (group, height), whole in zip(wide, one, strict=True) if whole < DOUBTED]
+        said = [_placed(reader.read_string(string_input(np.where(group.mask, ink, 0))), group) for group, _ in doubted]
+        wide = [(group, height, placed) for (group, height), placed in zip(doubted, said, strict=True)
+                if len(placed) > 1]
+    options = [_options(group, ink, height, _between(placed)) for group, height, placed in wide]
     inputs = [part_input for option in options for part_input in option.inputs]
     if inputs:
         batch = np.stack(inputs)
-        confidence, one = reader.classify(batch).max(axis=1), reader.verify(batch)
+        probabilities, one = reader.classify(batch), reader.verify(batch)
     cut, start = {}, 0
-    for (group, _), option in zip(wide, options, strict=True):
+    for (group, _, placed), option in zip(wide, options, strict=True):
         stop = start + len(option.inputs)
-        cut[id(group)] = option.best(confidence[start:stop], one[start:stop])
+        cut[id(group)] = option.best(probabilities[start:stop], one[start:stop], placed)
         start = stop
-    return [[part for group, _, _ in line for part in cut.get(id(group), [group])] for line in lines]
+    return [[part for group, _ in line for part in cut.get(id(group), [group])] for line in lines]
+
+
+def _between(placed: list[tuple[int, float, np.ndarray]]) -> list[int]:
+    """Columns halfway between the places of two digits read one after the other: cuts to try too."""
+    return [round((a + b) / 2) for (_, a, _), (_, b, _) in zip(placed, placed[1:], strict=False)]
+
+
+def _placed(said: list[tuple[int, int, np.ndarray]], group: _Group) -> list[tuple[int, float, np.ndarray]]:
+    """The string reader's digits with their columns in the ink (it reads two input columns a step)."""
+    scale, first, last = group.height / STRING_INK_ROWS, group.cols[0], group.cols[1] - 1
+    return [(digit, min(max(first + (2 * step + 1 - STRING_MARGIN) * scale, first), last), ten)
+            for digit, step, ten in said]
 
 
 @dataclass
@@ -265,28 +279,58 @@ class _Options:
     inputs: list[np.ndarray]
     height: int
 
-    def best(self, confidence: np.ndarray, one: np.ndarray) -> list[_Group]:
-        """The parts that maximise Σ log(P(one digit) × confidence) + the width prior (dynamic
-        programming over the cuts)."""
-        scores = {span: float(np.log(max(c, 1e-9)) + ONE_WEIGHT * np.log(max(o, 1e-9)))
-                  + _width_prior((self.cuts[span[1]] - self.cuts[span[0]]) / self.height)
-                  for span, c, o in zip(self.spans, confidence, one, strict=True)}
+    def best(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
+             ) -> list[_Group]:
+        """As many parts as the string reader read digits, each holding the column where it read one, that
+        maximise Σ log(P(one digit) × P(the digit it read)) + the width prior (dynamic programming over
+        the cuts). Each part carries the string reader's reading. When no cuts fit, the parts that
+        maximise Σ log(P(one digit) × confidence), whatever their count."""
         part = dict(zip(self.spans, self.parts, strict=True))
+        chosen = self._fitting(probabilities, one, said) or self._likeliest(probabilities.max(axis=1), one)
+        if len(chosen) != len(said):
+            return [part[span] for span in chosen]
+        return [replace(part[span], string_reading=ten) for span, (_, _, ten) in zip(chosen, said, strict=True)]
+
+    def _prior(self, span: tuple[int, int]) -> float:
+        return _width_prior((self.cuts[span[1]] - self.cuts[span[0]]) / self.height)
+
+    def _fitting(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
+                 ) -> list[tuple[int, int]]:
+        row = dict(zip(self.spans, range(len(self.spans)), strict=True))  # a span's row in the models' answers
+        best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
+        for j in range(1, len(self.cuts)):
+            for m, (digit, column, _) in enumerate(said):
+                if not self.cuts[0] <= column < self.cuts[j] or (j < len(self.cuts) - 1 and m == len(said) - 1):
+                    continue
+                found = [(best[i, m][0] + _log(probabilities[row[i, j], digit]) + ONE_WEIGHT * _log(one[row[i, j]])
+                          + self._prior((i, j)), [*best[i, m][1], (i, j)]) for i in range(j)
+                         if (i, m) in best and (i, j) in row and self.cuts[i] <= column]
+                if found:
+                    best[j, m + 1] = max(found, key=lambda option: option[0])
+        return best.get((len(self.cuts) - 1, len(said)), (0.0, []))[1]
+
+    def _likeliest(self, confidence: np.ndarray, one: np.ndarray) -> list[tuple[int, int]]:
+        scores = {span: _log(c) + ONE_WEIGHT * _log(o) + self._prior(span)
+                  for span, c, o in zip(self.spans, confidence, one, strict=True)}
         best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
         for j in range(1, len(self.cuts)):
             found = [(best[i][0] + scores[i, j], [*best[i][1], (i, j)]) for i in range(j)
                      if i in best and (i, j) in scores]
             if found:
                 best[j] = max(found, key=lambda option: option[0])
-        return [part[span] for span in best[len(self.cuts) - 1][1]]
+        return best[len(self.cuts) - 1][1]
 
 
-def _options(digit: _Group, ink: np.ndarray, height: int) -> _Options:
+def _log(p: float) -> float:
+    return float(np.log(max(float(p), 1e-9)))
+
+
+def _options(digit: _Group, ink: np.ndarray, height: int, between_digits: list[int]) -> _Options:
     """Cuts along the cheapest paths through the ink near the columns where it is thinnest
     (``cut_columns``, ``cut_paths``), and every run of parts between two of them that is as wide as a
     digit may be."""
     own = np.where(digit.mask, ink, 0)
-    cuts = cut_columns(own, digit.cols, height)
+    cuts = sorted({*cut_columns(own, digit.cols, height), *between_digits})
     paths = cut_paths(own, cuts, height)
     kept, parts = [], []
     for i, j in spans(cuts, height):

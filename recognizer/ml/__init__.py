@@ -5,7 +5,8 @@
 train`, one job each: `augment`, `pipeline` (tf.data), `fitting` (with `progress`), `export` (LiteRT
 conversion), `evaluation`, `plots`, `card`, `install` (atomic), tied together by `training`.
 `pieces` and `verifier` make the cut verifier that segmentation weighs touching digits' cuts with
-(`runtime.get_verifier` serves it).
+(`runtime.get_verifier` serves it), `strings` the string reader that reads a run of touching digits
+whole (`runtime.get_string_reader`).
 
 `TrainingError` is defined here, the one error the training side raises for a person to read.
 """

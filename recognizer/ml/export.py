@@ -1,10 +1,13 @@
 """Converting a Keras model to the LiteRT flatbuffer the web process serves, quietly."""
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -29,6 +32,24 @@ def to_tflite(model: keras.Model, *, quantize: bool = True) -> bytes:
         except Exception as exc:  # the converter raises many kinds; its log says why
             log.seek(0)
             raise TrainingError(f"converting to LiteRT failed: {exc}\n{log.read()[-4000:]}") from exc
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One of segmentation's networks (the cut verifier, the string reader), trained and converted."""
+
+    tflite: bytes
+    summary: dict  # what its .json says: data, options, held-out figures, seconds
+
+
+def save_with_summary(tflite: bytes, summary: dict, path: Path) -> None:
+    """A segmentation model's LiteRT file, and beside it (same name, .json) how it was made; each file is
+    replaced whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for target, content in ((path.with_suffix(".json"), json.dumps(summary, indent=2).encode()), (path, tflite)):
+        staged = target.with_name(f".{target.name}.incoming")
+        staged.write_bytes(content)
+        os.replace(staged, target)
 
 
 @contextlib.contextmanager

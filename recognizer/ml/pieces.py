@@ -31,7 +31,7 @@ def pieces(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.nd
     rng = np.random.default_rng(seed)
     inputs, labels = [], []
     for _ in range(count):
-        layers = _picture(rng, images, int(rng.choice(COUNTS, p=COUNT_ODDS)))
+        layers, _ = picture(rng, images, int(rng.choice(COUNTS, p=COUNT_ODDS)))
         ink = np.max(layers, axis=0)
         made = [(digit_input(np.where(mask, ink, 0)), label) for mask, label in _labelled(ink, layers)]
         rng.shuffle(made)
@@ -65,11 +65,14 @@ def _labelled(ink: np.ndarray, layers: np.ndarray) -> list[tuple[np.ndarray, int
     return out
 
 
-def _picture(rng: np.random.Generator, images: np.ndarray, count: int) -> np.ndarray:
-    """(count, H, W): each digit's own ink on the picture, placed left to right touching or overlapping."""
+def picture(rng: np.random.Generator, images: np.ndarray, count: int) -> tuple[np.ndarray, list[int]]:
+    """(count, H, W): each digit's own ink on the picture, placed left to right touching or overlapping
+    (half of them overlapping), and which of ``images`` they are."""
     tallest = int(rng.integers(*HEIGHTS))
-    digits = [_scaled(images[int(rng.integers(len(images)))], int(tallest / rng.uniform(1, SIZE_SPREAD)))
-              for _ in range(count)]
+    picks, digits = [], []
+    for _ in range(count):
+        picks.append(int(rng.integers(len(images))))
+        digits.append(_scaled(images[picks[-1]], int(tallest / rng.uniform(1, SIZE_SPREAD))))
     width = sum(digit.shape[1] for digit in digits) + 2 * tallest
     layers = np.zeros((count, 2 * tallest, width), dtype=np.float32)
     right = tallest // 2
@@ -79,10 +82,10 @@ def _picture(rng: np.random.Generator, images: np.ndarray, count: int) -> np.nda
         if k:
             left = _touch(layers[:k].max(axis=0), digit, top, right)
             if rng.random() < 0.5:
-                left -= int(rng.uniform(*OVERLAP) * tallest)
+                left = max(0, left - int(rng.uniform(*OVERLAP) * tallest))
         layers[k, top:top + digit.shape[0], left:left + digit.shape[1]] = digit
         right = max(right, left + digit.shape[1])
-    return layers
+    return layers, picks
 
 
 def _touch(canvas: np.ndarray, digit: np.ndarray, top: int, start: int) -> int:

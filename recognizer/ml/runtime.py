@@ -22,6 +22,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 MODEL_FILE, CARD_FILE = "model.tflite", "card.json"
 VERIFIER_PATH = Path(__file__).resolve().parents[2] / "mlmodel" / "verifier.tflite"  # ml.verifier: one digit?
+STRINGS_PATH = VERIFIER_PATH.with_name("strings.tflite")  # ml.strings: a run of touching digits read whole
 RELOAD_CHECK_SECONDS = 1.0
 # One XNNPACK thread: the server's parallelism is its worker processes. A second thread cut the batch-1
 # latency of a lone process by ~20% (bench/runtimes.py), but cost ~35% more CPU per call, which under
@@ -84,13 +85,17 @@ class Classifier:
             raise ValueError(f"expected images of shape (N, 28, 28), got {batch.shape}")
         if not len(batch):
             return np.empty((0, 10), np.float32)
-        shape = (*batch.shape, 1)
+        return self.run(batch[..., None])
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """The network's output for ``batch`` as it is (the interpreter is resized to its shape)."""
+        shape = batch.shape
         with self._slot() as slot:
             if slot.shape != shape:
                 slot.interpreter.resize_tensor_input(slot.input, shape)
                 slot.interpreter.allocate_tensors()
                 slot.shape = shape
-            slot.interpreter.set_tensor(slot.input, np.ascontiguousarray(batch.reshape(shape)))
+            slot.interpreter.set_tensor(slot.input, np.ascontiguousarray(batch, dtype=np.float32))
             slot.interpreter.invoke()
             return slot.interpreter.get_tensor(slot.output).copy()
 
@@ -153,3 +158,28 @@ def get_verifier(path: Path = VERIFIER_PATH) -> Classifier:
     """The cut verifier (``ml.verifier``), loaded once per process: (N, 28, 28) -> (N, 1) P(one digit).
     It belongs to segmentation, not to a model version: promoting or retraining the digit model keeps it."""
     return Classifier(path, "cut-verifier")
+
+
+BLANK = 10  # the string reader's eleventh answer: no digit at this column
+
+
+def decode(frames: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """Greedy CTC decoding of (columns, 11) answers: per digit read, (digit, the column where it is surest,
+    its ten probabilities there, renormalised without BLANK)."""
+    best = frames.argmax(axis=1)
+    digits, start = [], 0
+    for column in range(1, len(best) + 1):
+        if column == len(best) or best[column] != best[start]:
+            if best[start] != BLANK:
+                surest = start + int(frames[start:column, best[start]].argmax())
+                ten = frames[surest, :BLANK]
+                digits.append((int(best[start]), surest, ten / max(float(ten.sum()), 1e-9)))
+            start = column
+    return digits
+
+
+@functools.cache
+def get_string_reader(path: Path = STRINGS_PATH) -> Classifier:
+    """The string reader (``ml.strings``), loaded once per process: (1, 24, W, 1) ``string_input`` ->
+    (1, 1, W / 2, 11); ``decode`` reads its digits. Like the verifier, it belongs to segmentation."""
+    return Classifier(path, "string-reader")

@@ -8,7 +8,6 @@ confidence. ``manage.py train_verifier`` makes ``mlmodel/verifier.tflite`` (floa
 ``runtime.get_verifier`` serves it.
 """
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from recognizer.ml import mnist  # noqa: E402
-from recognizer.ml.export import to_tflite  # noqa: E402
+from recognizer.ml.export import Trained, to_tflite  # noqa: E402
 from recognizer.ml.network import INPUT_SHAPE  # noqa: E402
 from recognizer.ml.pieces import pieces  # noqa: E402
 
@@ -37,12 +36,6 @@ class Options:
     batch_size: int = 256
     learning_rate: float = 2e-3
     seed: int = 1
-
-
-@dataclass(frozen=True)
-class Trained:
-    tflite: bytes
-    summary: dict  # what the card says: data, options, held-out accuracy, seconds
 
 
 def build(filters: int) -> keras.Model:
@@ -61,16 +54,6 @@ def build(filters: int) -> keras.Model:
         layers.Dropout(0.3),
         layers.Dense(1, activation="sigmoid"),
     ], name="cut_verifier")
-
-
-def save(trained: Trained, path: Path) -> None:
-    """The LiteRT file, and beside it (same name, .json) how it was made; the file is replaced whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for target, content in ((path.with_suffix(".json"), json.dumps(trained.summary, indent=2).encode()),
-                            (path, trained.tflite)):
-        staged = target.with_name(f".{target.name}.incoming")
-        staged.write_bytes(content)
-        os.replace(staged, target)
 
 
 def train(data_dir: Path | None, options: Options) -> Trained:

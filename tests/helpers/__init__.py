@@ -55,3 +55,16 @@ def stored_rows(keyspace: str, table: str = "predictions_by_bucket") -> int:
 
     session = connections["cassandra"].connection.session
     return session.execute(f"SELECT COUNT(*) AS rows FROM {keyspace}.{table}").one()["rows"]
+
+
+def small_mnist(folder, train: int, test: int, suffix: str = ""):
+    """``folder`` made an MNIST folder of the first ``train`` training and ``test`` test images of the real
+    set (IDX files, ``suffix`` ".gz" to compress them): enough to train a network in seconds."""
+    from recognizer.ml import mnist
+
+    (x_train, y_train), (x_test, y_test) = mnist.load_mnist(mnist.find_data_dir())
+    folder.mkdir(exist_ok=True)
+    for name, array in (("train_images", x_train[:train]), ("train_labels", y_train[:train]),
+                        ("test_images", x_test[:test]), ("test_labels", y_test[:test])):
+        mnist.write_idx(folder / f"{mnist.FILES[name]}{suffix}", array)
+    return folder

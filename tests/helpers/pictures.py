@@ -25,10 +25,11 @@ def _first_contact(canvas: np.ndarray, digit: np.ndarray, top: int, right: int) 
 
 
 def number_png(images: np.ndarray, lines: list[list[int]], *, gap: int = 30, touching: set[int] = frozenset(),
-               drop: tuple[int, int] | None = None) -> bytes:
+               overlap: int = 0, drop: tuple[int, int] | None = None) -> bytes:
     """Dark ink on white paper: the MNIST test digits ``lines`` (indices, one list a line), ``gap`` px
-    apart, but the digits at the places in ``touching`` moved left until their inks meet the one before.
-    ``drop`` (first, last): rows of the SCALE× digits blanked in every digit, breaking its strokes."""
+    apart, but the digits at the places in ``touching`` moved left until their inks meet the one before,
+    and ``overlap`` px further. ``drop`` (first, last): rows of the SCALE× digits blanked in every digit,
+    breaking its strokes."""
     rows = []
     for line in lines:
         digits = [_digit(images[index]) for index in line]
@@ -40,7 +41,8 @@ def number_png(images: np.ndarray, lines: list[list[int]], *, gap: int = 30, tou
         right = 0
         for place, digit in enumerate(digits):
             top = height - digit.shape[0]
-            left = _first_contact(canvas, digit, top, right) if place in touching else right + (gap if right else 0)
+            left = (max(0, _first_contact(canvas, digit, top, right) - overlap) if place in touching
+                    else right + (gap if right else 0))
             area = canvas[top:top + digit.shape[0], left:left + digit.shape[1]]
             np.maximum(area, digit, out=area)
             right = max(right, left + digit.shape[1])

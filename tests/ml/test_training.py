@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from helpers import small_mnist
 
 from recognizer import drift
 from recognizer.ml import fitting, install, mnist, pipeline
@@ -26,12 +27,7 @@ SMOKE = dict(limit=256, epochs=2, batch_size=64, seed=0)
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """Real MNIST digits, few enough to train and evaluate in seconds: 512 training, 500 test images."""
-    (x_train, y_train), (x_test, y_test) = mnist.load_mnist(mnist.find_data_dir())
-    folder = tmp_path_factory.mktemp("mnist")
-    for name, array in (("train_images", x_train[:512]), ("train_labels", y_train[:512]),
-                        ("test_images", x_test[:500]), ("test_labels", y_test[:500])):
-        mnist.write_idx(folder / f"{mnist.FILES[name]}.gz", array)
-    return folder
+    return small_mnist(tmp_path_factory.mktemp("mnist"), train=512, test=500, suffix=".gz")
 
 
 @pytest.fixture(scope="module")

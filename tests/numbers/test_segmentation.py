@@ -20,7 +20,9 @@ def read(png: bytes) -> tuple[str, list[segmentation.Digit]]:
     classifier = get_classifier()
     digits = segmentation.split_digits(preprocessing.decode_image(png, max_pixels=10**8),
                                        recognition.reader(classifier))
-    answers = classifier.predict(np.stack([digit.input for digit in digits])).argmax(axis=1)
+    model = classifier.predict(np.stack([digit.input for digit in digits]))
+    answers = [recognition.probabilities(digit, probabilities).argmax() for digit, probabilities in zip(
+        digits, model, strict=True)]
     return "".join(str(answer) for answer in answers), digits
 
 
@@ -54,6 +56,24 @@ def test_touching_digits_are_cut_apart(number_png, line, touching, expected):
     assert number == expected
     lefts = [digit.box[0] for digit in digits]
     assert lefts == sorted(lefts)
+
+
+@pytest.mark.parametrize(("line", "expected"), [((TWO, ZERO, SECOND_TWO, SIX), "2026"), ((FOUR, SIX, THREE), "463"),
+                                                 ((SIX, THREE), "63")])
+def test_overlapping_digits_are_read_with_a_box_each(number_png, line, expected):
+    """Strokes crossing (8 px past the touch, 7 % of the height): no cut separates them cleanly, the string
+    reader reads the run, and each digit still gets a box of its own, left to right."""
+    number, digits = read(number_png([list(line)], touching=set(range(1, len(line))), overlap=8))
+    assert number == expected
+    assert all(digit.string_reading is not None for digit in digits)
+    lefts = [digit.box[0] for digit in digits]
+    assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
+
+
+def test_two_touching_runs_on_a_line_are_each_cut(number_png):
+    """"20" and "26" touching, a gap between them: neither run is wider than the other digits of its line
+    by much, and both are read."""
+    assert read(number_png([[TWO, ZERO, SECOND_TWO, SIX]], touching={1, 3}))[0] == "2026"
 
 
 @pytest.mark.parametrize(("index", "expected"), [(WIDE_ZERO, "0"), (WIDE_TWO, "2"), (WIDE_FOUR, "4")])

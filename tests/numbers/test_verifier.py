@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 from django.core.management import call_command
+from helpers import small_mnist
 
 from recognizer import preprocessing
-from recognizer.ml import mnist
 from recognizer.ml.runtime import Classifier, get_verifier
 
 # MNIST test images (the first of each the served model reads right), as in test_segmentation
@@ -32,12 +32,7 @@ def test_two_glued_digits_are_not_one(number_png, line):
 
 @pytest.mark.slow  # trains a tiny verifier (seconds)
 def test_train_verifier_makes_a_verifier_from_mnist(tmp_path):
-    (images, labels), _ = mnist.load_mnist(mnist.find_data_dir())
-    data = tmp_path / "mnist"
-    data.mkdir()
-    for name, array in (("train_images", images[:300]), ("train_labels", labels[:300]),
-                        ("test_images", images[:10]), ("test_labels", labels[:10])):
-        mnist.write_idx(data / mnist.FILES[name], array)
+    data = small_mnist(tmp_path / "mnist", train=300, test=10)
     out = tmp_path / "verifier.tflite"
     call_command("train_verifier", data=str(data), out=out, pictures=60, validation_pictures=20, epochs=1, seed=3)
     made = json.loads(out.with_suffix(".json").read_text())
