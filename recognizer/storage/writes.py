@@ -201,10 +201,11 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
-    """What the winner of a delete removes next: the row, its picture's original if no other digit
-    of the picture remains, every index entry it could have, its review queue entries and its row
+    """What the winner of a delete removes next: the row, its picture's original once every digit
+    of the picture is deleted, every index entry it could have, its review queue entries and its row
     in the first layout (``first_layout.tables``). List entries stay: a reader skips an emptied
-    partition at the cost of one small read. Reads the picture's other digits (Cassandra must answer)."""
+    partition at the cost of one small read. Marks the digit deleted in its picture's original and
+    reads the marks first (Cassandra must answer)."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),
