@@ -95,6 +95,9 @@ class OriginalChunk(DjangoCassandraModel):
     id = columns.TimeUUID(partition_key=True)
     chunk = columns.SmallInt(primary_key=True)
     data = columns.Blob(required=True)
+    # The positions of the picture's digits whose delete was decided: the original goes once all
+    # of them are here (``storage.writes.original_removals``), and these go with it.
+    deleted_digits = columns.Set(columns.SmallInt, static=True)
 
 
 class MonthEntry(DjangoCassandraModel):

@@ -201,10 +201,11 @@ def correction_followers(after: StoredPrediction) -> tuple[list[BoundStatement],
 
 
 def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement], set]:
-    """What the winner of a delete removes next: the row, its picture's original if no other digit
-    of the picture remains, every index entry it could have, its review queue entries and its row
+    """What the winner of a delete removes next: the row, its picture's original once every digit
+    of the picture is deleted, every index entry it could have, its review queue entries and its row
     in the first layout (``first_layout.tables``). List entries stay: a reader skips an emptied
-    partition at the cost of one small read. Reads the picture's other digits (Cassandra must answer)."""
+    partition at the cost of one small read. Marks the digit deleted in its picture's original and
+    reads the marks first (Cassandra must answer)."""
     at = deletion_time(deleted)
     return [
         cql.delete(Prediction, _row_key(deleted), timestamp=at),
@@ -216,19 +217,26 @@ def deletion_followers(deleted: StoredPrediction) -> tuple[list[BoundStatement],
 
 
 def original_removals(deleted: StoredPrediction) -> list[BoundStatement]:
-    """The removal of the original ``deleted`` shares with its picture's other digits, unless one of them
-    remains: the original goes with the picture's last digit, at the picture's own deletion time.
+    """The removal of the original ``deleted`` shares with its picture's other digits, once every digit
+    of the picture is deleted: the original goes with the last, at the picture's own deletion time.
 
-    Each digit's winning change is decided before this reads its siblings at the configured
-    consistency, so of two digits deleted at once at least one sees the other marked deleted."""
-    others = [ids.digit_id(deleted.picture, position) if position else deleted.picture
-              for position in range(deleted.digit_count or 1)]
-    reads = [cql.select(Prediction, "bucket = ? AND shard = ? AND id = ?", [*ids.partition_of(other), other],
-                        columns="deleted") for other in others if other != deleted.id]
-    if any(not row["deleted"] for rows in cql.run_concurrently(reads) for row in rows):
-        return []
-    at = ids.write_time(deleted.picture) + DELETION_MARGIN
-    return [cql.delete(OriginalChunk, {"id": deleted.picture}, timestamp=at)]
+    A digit's delete marks its position in the original's partition, then reads the marks. A digit
+    not yet stored (waiting in some host's outbox) has no mark, so the original stays for it in
+    whatever order the outboxes replay; reading the siblings' rows could not tell it from a deleted
+    one. Each digit's winning change is decided before it marks, and it marks before it reads (at the
+    configured consistency), so of two digits deleted at once at least one sees both marks. The
+    removal takes the marks along (one partition), and a mark is written at its digit's deletion
+    time, below the removal's: a delete replayed after it finds no marks and removes nothing more."""
+    removal = [cql.delete(OriginalChunk, {"id": deleted.picture},
+                          timestamp=ids.write_time(deleted.picture) + DELETION_MARGIN)]
+    count = deleted.digit_count or 1
+    if count == 1:
+        return removal
+    table = OriginalChunk.column_family_name()
+    cql.run(cql.bind(f"UPDATE {table} USING TIMESTAMP ? SET deleted_digits = deleted_digits + ? WHERE id = ?",
+                     [deletion_time(deleted), {deleted.position}, deleted.picture]))
+    marks = cql.run(cql.select(OriginalChunk, "id = ?", [deleted.picture], columns="deleted_digits", tail="LIMIT 1"))
+    return removal if marks and set(range(count)) <= set(marks[0]["deleted_digits"] or ()) else []
 
 
 def scoring(prediction: StoredPrediction) -> list[BoundStatement]:

@@ -2,6 +2,7 @@
 the last digit takes it along, and the repair pass does not take it for an orphan meanwhile."""
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
@@ -9,8 +10,8 @@ import pytest
 from recognizer.models import OriginalChunk
 from recognizer.recognition import ImageUpload
 from recognizer.selectors import prediction_get, prediction_image_get
-from recognizer.services import prediction_delete, predictions_create
-from recognizer.storage import repair, writes
+from recognizer.services import new_prediction_ids, prediction_delete, prediction_store, predictions_create
+from recognizer.storage import cql, ids, repair, writes
 
 pytestmark = pytest.mark.usefixtures("cassandra")
 
@@ -66,3 +67,29 @@ def test_repair_keeps_an_original_whose_first_digit_is_gone_but_not_its_last(num
     assert chunks(cassandra, picture[0].id) == 1
     assert repair.repair(checkpoint=tmp_path / "checkpoint", orphan_age=dt.timedelta(0))["orphan originals"] == 1
     assert chunks(cassandra, picture[0].id) == 0
+
+
+def test_the_last_two_digits_deleted_at_once_take_the_original_along(cassandra, monkeypatch):
+    picture_id = new_prediction_ids(1)[0]
+    digits = [prediction_store(
+        source="api", filename=None, content_type="image/png", image=b"picture", input_png=b"p",
+        probabilities=[0.1] * 10, model_version="v", latency_ms=1.0,
+        prediction_id=ids.digit_id(picture_id, position) if position else picture_id,
+        picture={"picture_id": picture_id, "position": position, "digit_count": 2, "box": [0, 0, 1, 1]},
+    ) for position in range(2)]
+    real_run, both_marked = cql.run, threading.Barrier(2, timeout=30)
+
+    def run(statement):  # the closest interleaving: each delete has marked its digit before either reads
+        rows = real_run(statement)
+        if "deleted_digits +" in statement.prepared_statement.query_string:
+            both_marked.wait()
+        return rows
+
+    monkeypatch.setattr(cql, "run", run)
+    threads = [threading.Thread(target=prediction_delete, kwargs={"prediction": digit}) for digit in digits]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [prediction_get(prediction_id=digit.id) for digit in digits] == [None, None]
+    assert chunks(cassandra, picture_id) == 0
