@@ -9,8 +9,8 @@ pieces are grouped into digits:
   are one digit, and a small piece beside nothing tall joins its nearest digit;
 * touching digits: a piece wider than most digits that the cut verifier (``ml.verifier``) doubts is
   one digit is read whole by the string reader (``ml.strings``); when it reads several digits there,
-  the piece is cut into as many parts, one round each place it read a digit, along the paths of least
-  ink near the minima of its column profile or halfway between two digits it read. Every run of parts
+  the piece is cut into as many parts, in the order it read them, along the paths of least ink near
+  the minima of its column profile or halfway between two places where it read a digit. Every run of parts
   between two cuts is read in one batch by the digit model and by the verifier, and the cuts kept
   maximise Σ log(P(one digit) × P(the digit read there)) with a prior on the parts' widths. Each such
   part carries the string reader's ten probabilities (``recognition.probabilities`` weighs both);
@@ -54,7 +54,7 @@ LINE_GAP = 0.25  # a second line begins below empty rows this share of the talle
 SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower are one digit
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
-MAY_HOLD_TWO = 0.8  # a group wider than this times its line's height may be touching digits: the string reader
+MAY_HOLD_TWO = 0.6  # a group wider than this times its line's height may be touching digits: the string reader
 DOUBTED = 0.1  # reads it, and it is cut when it reads several digits and the verifier's P(one digit) is under this
 MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, lies in this range
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
@@ -138,8 +138,9 @@ def split_digits(img: Image.Image, reader: Reader) -> list[Digit]:
 def _reads_better_whole(whole: Digit, digits: list[Digit], classify: Classify) -> bool:
     """A few digits on one line, one of them a small short fragment (a 1's detached foot, a 4's
     stray tick), that the model reads no worse as one digit are one digit: the whole and the parts
-    are read in one batch."""
-    if len(digits) > MAY_BE_ONE or any(digit.line for digit in digits) or whole.box[2] > WHOLE_WIDTH * whole.box[3]:
+    are read in one batch. Not when the string reader read them as several (a narrow 1 is no fragment)."""
+    if (len(digits) > MAY_BE_ONE or any(digit.line for digit in digits) or whole.box[2] > WHOLE_WIDTH * whole.box[3]
+            or any(digit.string_reading is not None for digit in digits)):
         return False
     largest = max(digit.box[2] * digit.box[3] for digit in digits)
     if not any(digit.box[2] * digit.box[3] < FRAGMENT * largest and digit.box[3] < TALL_FRAGMENT * whole.box[3]
@@ -234,8 +235,8 @@ def _without_specks(line: list[_Group]) -> list[_Group]:
 def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
     """Every line's digits, with the groups that hold touching digits cut. A group wider than
     MAY_HOLD_TWO × its line's height that the verifier doubts is one digit is read whole by the string
-    reader; when it reads several digits there, the group is cut into as many parts, each holding the
-    place where the string reader read its digit, where they read best as digits (``_Options.best``).
+    reader; when it reads several digits there, the group is cut into as many parts, where they read
+    best as the digits it read (``_Options.best``).
     All the parts of all such groups are read in one batch by each model."""
     wide = [(group, height) for line in lines for group, height in line if group.width > MAY_HOLD_TWO * height]
     if wide:
@@ -281,10 +282,11 @@ class _Options:
 
     def best(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
              ) -> list[_Group]:
-        """As many parts as the string reader read digits, each holding the column where it read one, that
-        maximise Σ log(P(one digit) × P(the digit it read)) + the width prior (dynamic programming over
-        the cuts). Each part carries the string reader's reading. When no cuts fit, the parts that
-        maximise Σ log(P(one digit) × confidence), whatever their count."""
+        """As many parts as the string reader read digits, each ending right of the column where it read
+        its digit (it reads a digit at its start, or before it), that maximise Σ log(P(one digit) ×
+        P(the digit read there)) + the width prior (dynamic programming over the cuts). Each part carries
+        the string reader's reading. When no cuts fit, the parts that maximise Σ log(P(one digit) ×
+        confidence), whatever their count."""
         part = dict(zip(self.spans, self.parts, strict=True))
         chosen = self._fitting(probabilities, one, said) or self._likeliest(probabilities.max(axis=1), one)
         if len(chosen) != len(said):
@@ -300,11 +302,11 @@ class _Options:
         best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
         for j in range(1, len(self.cuts)):
             for m, (digit, column, _) in enumerate(said):
-                if not self.cuts[0] <= column < self.cuts[j] or (j < len(self.cuts) - 1 and m == len(said) - 1):
+                if (j < len(self.cuts) - 1 and m == len(said) - 1) or self.cuts[j] <= column:
                     continue
                 found = [(best[i, m][0] + _log(probabilities[row[i, j], digit]) + ONE_WEIGHT * _log(one[row[i, j]])
                           + self._prior((i, j)), [*best[i, m][1], (i, j)]) for i in range(j)
-                         if (i, m) in best and (i, j) in row and self.cuts[i] <= column]
+                         if (i, m) in best and (i, j) in row]
                 if found:
                     best[j, m + 1] = max(found, key=lambda option: option[0])
         return best.get((len(self.cuts) - 1, len(said)), (0.0, []))[1]
@@ -353,7 +355,7 @@ def cut_paths(ink: np.ndarray, cuts: list[int], height: int) -> list[np.ndarray]
     reach = max(1, int(PATH_DRIFT * height))
     offsets = np.arange(-reach, reach + 1)
     columns = np.asarray(cuts[1:-1])[:, None] + offsets  # (cuts, window)
-    outside = (columns < 0) | (columns >= width)
+    outside = (columns <= cuts[0]) | (columns >= min(cuts[-1], width))  # a path stays inside the piece
     cost = np.where(outside[:, None, :], np.inf, ink[:, np.clip(columns, 0, width - 1)].transpose(1, 0, 2))
     cost = cost + STRAIGHT * np.abs(offsets) / reach  # (cuts, rows, window)
     total, step = cost[:, 0], np.zeros(cost.shape, dtype=np.int8)
