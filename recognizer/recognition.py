@@ -154,8 +154,7 @@ def recognize(uploads: Sequence[ImageUpload], *, expect_digit: bool = False) -> 
             if expect_digit and len(pictures[-1][0]) != 1:
                 raise NotOneDigit(f"Expected one digit, found {len(pictures[-1][0])} in the picture.")
     with metrics.timed_forward():
-        model = iter(classifier.predict(np.stack([digit.input for digits, _, _ in pictures
-                                                          for digit in digits])))
+        model = iter(classifier.predict(np.stack([digit.input for digits, _, _ in pictures for digit in digits])))
     return [
         Recognition(
             digits=[DigitReading(probabilities=[float(p) for p in probabilities(digit, next(model))],

@@ -10,10 +10,11 @@ pieces are grouped into digits:
 * touching digits: a piece wider than most digits that the cut verifier (``ml.verifier``) doubts is
   one digit is read whole by the string reader (``ml.strings``); when it reads several digits there,
   the piece is cut into as many parts, in the order it read them, along the paths of least ink near
-  the minima of its column profile or halfway between two places where it read a digit. Every run of parts
-  between two cuts is read in one batch by the digit model and by the verifier, and the cuts kept
-  maximise Σ log(P(one digit) × P(the digit read there)) with a prior on the parts' widths. Each such
-  part carries the string reader's ten probabilities (``recognition.probabilities`` weighs both);
+  the minima of its column profile or halfway between two places where it read a digit. Every run
+  of parts between two cuts is read in one batch by the digit model and by the verifier, and the
+  cuts kept maximise Σ log(P(one digit) × P(the digit read there)) with a prior on the parts'
+  widths. Each such part carries the string reader's ten probabilities (``recognition.probabilities``
+  weighs both models);
 * fragments: a few digits of which one is a small short fragment are one digit when the model reads
   the whole ink no worse than the parts (a 1's detached foot).
 
@@ -54,15 +55,16 @@ LINE_GAP = 0.25  # a second line begins below empty rows this share of the talle
 SAME_DIGIT = 0.5  # pieces whose columns overlap by this share of the narrower are one digit
 OWN_DIGIT = 0.6  # a short piece overlapping no digit's columns, at least this share of the line's height, is one
 SPECK = 0.02  # pieces with less ink than this share of the median digit's are dropped (with several digits)
-MAY_HOLD_TWO = 0.6  # a group wider than this times its line's height may be touching digits: the string reader
-DOUBTED = 0.1  # reads it, and it is cut when it reads several digits and the verifier's P(one digit) is under this
+MAY_HOLD_TWO = 0.6  # a group wider than this times its line's height may hold touching digits, and the string
+DOUBTED = 0.1  # reader reads it when the verifier's P(one digit) for it is under this; a picture's only
+LONE_MAY_HOLD_TWO = 0.8  # piece must be this wide (a non-MNIST 1 with its flag and foot is 0.6-0.8 × as wide)
 MIN_WIDTH, MAX_WIDTH = 0.12, 1.8  # a digit's width, times the line's height, lies in this range
 TYPICAL_WIDTH = (0.25, 1.2)  # widths outside this cost WIDE_PENALTY / NARROW_PENALTY per unit of aspect
 WIDE_PENALTY, NARROW_PENALTY = 2.0, 20.0
 MAX_CUTS = 48  # a piece is cut at most at this many places (about 3 a digit of MAX_DIGITS / 2)
 PATH_DRIFT = 0.25  # a cut's path keeps within this share of the line's height of its column...
 STRAIGHT = 0.05  # ...and pays this (in ink) for going the whole way aside
-ONE_WEIGHT = 1.0  # a part's score: log(confidence) + this × log(P(one digit)) + the width prior
+ONE_WEIGHT = 1.0  # a part's score: log(P(its digit)) + this × log(P(one digit)) + the width prior
 MAY_BE_ONE = 3  # a picture of at most this many digits on one line, at most WHOLE_WIDTH times as wide as high,...
 WHOLE_WIDTH = 2.0  # ...one of them a fragment (under FRAGMENT of the largest part's box and TALL_FRAGMENT of the
 FRAGMENT, TALL_FRAGMENT = 0.25, 0.8  # whole's height), is one digit if the model reads it whole no worse
@@ -120,18 +122,21 @@ def split_digits(img: Image.Image, reader: Reader) -> list[Digit]:
     """Every digit in ``img``, in reading order. NoDigitFound (from ``preprocessing``) if it has none."""
     layer = ink_layer(img)
     whole = Digit(digit_input(layer.ink), _box(layer, _Group.of(layer.ink > 0, layer.ink)), 0)
-    lines = _lines(layer.ink, reader)
-    count = sum(len(line) for line in lines)
+    lines = _lines(layer.ink)
+    touching = _touching(lines, layer.ink, reader)
+    count = sum(len(line) for line in lines) + sum(len(placed) - 1 for _, _, placed in touching)
     if count == 1:  # exactly what a single digit has always been given
         return [whole]
     if layer.shrunk_flat:  # several digits on a canvas: look again with more pixels per digit (touching
         wide = math.ceil(whole.box[2] / whole.box[3])  # digits are often more than the first look found)
         layer = ink_layer(img, flat_size=min(WORK_SIZE, FLAT_WORK_SIZE * max(count, wide)))
-        lines = _lines(layer.ink, reader)
-    if sum(len(line) for line in lines) > MAX_DIGITS:
+        lines = _lines(layer.ink)
+        touching = _touching(lines, layer.ink, reader)
+    cut = _cut_all(lines, layer.ink, reader, touching)
+    if sum(len(line) for line in cut) > MAX_DIGITS:
         raise TooManyDigits(f"More than {MAX_DIGITS} digits found: send a picture of one number (or of a few).")
     digits = [Digit(digit_input(np.where(group.mask, layer.ink, 0)), _box(layer, group), number, group.string_reading)
-              for number, line in enumerate(lines) for group in line]
+              for number, line in enumerate(cut) for group in line]
     return [whole] if _reads_better_whole(whole, digits, reader.classify) else digits
 
 
@@ -156,13 +161,15 @@ def _box(layer: InkLayer, group: _Group) -> tuple[int, int, int, int]:
             max(1, round(group.height * layer.scale)))
 
 
-def _lines(ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
-    """The digits of each line, each line left to right, lines top to bottom."""
+def _lines(ink: np.ndarray) -> list[list[tuple[_Group, int]]]:
+    """The digits of each line (touching ones not yet cut), each line left to right, lines top to
+    bottom; with each digit, the height its line gives it."""
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3), dtype=bool))
     if count > MAX_PIECES:  # a texture, not a number: one digit, as before
-        return [[_Group.of(ink > 0, ink)]]
+        whole = _Group.of(ink > 0, ink)
+        return [[(whole, whole.height)]]
     pieces = [_piece(labels, number + 1, box, ink) for number, box in enumerate(ndimage.find_objects(labels))]
-    digits = []
+    lines = []
     for top, bottom in _bands(ink > 0, max(piece.height for piece in pieces)):
         line = [piece for piece in pieces if top <= piece.rows[0] < bottom]
         tallest = max(piece.height for piece in line)
@@ -170,9 +177,9 @@ def _lines(ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
         for piece in line:
             if piece.height < TALL * tallest:
                 _place_short(piece, merged, ink)
-        digits.append(sorted(_without_specks(merged), key=lambda d: d.cols[0]))
-    return _cut_all([[(digit, max(_height(line), digit.height)) for digit in line] for line in digits if line],
-                    ink, reader)
+        digits = sorted(_without_specks(merged), key=lambda d: d.cols[0])
+        lines.append([(digit, max(_height(digits), digit.height)) for digit in digits])
+    return [line for line in lines if line]
 
 
 def _piece(labels: np.ndarray, number: int, box: tuple[slice, slice], ink: np.ndarray) -> _Group:
@@ -232,26 +239,34 @@ def _without_specks(line: list[_Group]) -> list[_Group]:
     return [digit for digit in line if digit.mass >= SPECK * median]
 
 
-def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader) -> list[list[_Group]]:
-    """Every line's digits, with the groups that hold touching digits cut. A group wider than
-    MAY_HOLD_TWO × its line's height that the verifier doubts is one digit is read whole by the string
-    reader; when it reads several digits there, the group is cut into as many parts, where they read
-    best as the digits it read (``_Options.best``).
-    All the parts of all such groups are read in one batch by each model."""
-    wide = [(group, height) for line in lines for group, height in line if group.width > MAY_HOLD_TWO * height]
-    if wide:
-        one = reader.verify(np.stack([digit_input(np.where(group.mask, ink, 0)) for group, _ in wide]))
-        doubted = [(group, height) for (group, height), whole in zip(wide, one, strict=True) if whole < DOUBTED]
-        said = [_placed(reader.read_string(string_input(np.where(group.mask, ink, 0))), group) for group, _ in doubted]
-        wide = [(group, height, placed) for (group, height), placed in zip(doubted, said, strict=True)
-                if len(placed) > 1]
-    options = [_options(group, ink, height, _between(placed)) for group, height, placed in wide]
+def _touching(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader
+              ) -> list[tuple[_Group, int, list[tuple[int, float, np.ndarray]]]]:
+    """The groups that hold touching digits, with the digits the string reader read in them and where
+    (``_placed``). A group wider than MAY_HOLD_TWO × its line's height (LONE_MAY_HOLD_TWO when it is
+    the picture's only one) that the verifier doubts is one digit is read by the string reader; it
+    holds touching digits when it reads several there. The verifier reads all such groups in one batch."""
+    widest_one = LONE_MAY_HOLD_TWO if sum(len(line) for line in lines) == 1 else MAY_HOLD_TWO
+    wide = [(group, height) for line in lines for group, height in line if group.width > widest_one * height]
+    if not wide:
+        return []
+    one = reader.verify(np.stack([digit_input(np.where(group.mask, ink, 0)) for group, _ in wide]))
+    doubted = [(group, height) for (group, height), whole in zip(wide, one, strict=True) if whole < DOUBTED]
+    said = [_placed(reader.read_string(string_input(np.where(group.mask, ink, 0))), group) for group, _ in doubted]
+    return [(group, height, placed) for (group, height), placed in zip(doubted, said, strict=True) if len(placed) > 1]
+
+
+def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader,
+             touching: list[tuple[_Group, int, list[tuple[int, float, np.ndarray]]]]) -> list[list[_Group]]:
+    """Every line's digits, with the ``touching`` groups cut into as many parts as the string reader read
+    digits in them, where they read best as those digits (``_Options.best``). All the parts of all such
+    groups are read in one batch by each model."""
+    options = [_options(group, ink, height, placed) for group, height, placed in touching]
     inputs = [part_input for option in options for part_input in option.inputs]
     if inputs:
         batch = np.stack(inputs)
         probabilities, one = reader.classify(batch), reader.verify(batch)
     cut, start = {}, 0
-    for (group, _, placed), option in zip(wide, options, strict=True):
+    for (group, _, placed), option in zip(touching, options, strict=True):
         stop = start + len(option.inputs)
         cut[id(group)] = option.best(probabilities[start:stop], one[start:stop], placed)
         start = stop
@@ -282,11 +297,10 @@ class _Options:
 
     def best(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
              ) -> list[_Group]:
-        """As many parts as the string reader read digits, each ending right of the column where it read
-        its digit (it reads a digit at its start, or before it), that maximise Σ log(P(one digit) ×
-        P(the digit read there)) + the width prior (dynamic programming over the cuts). Each part carries
-        the string reader's reading. When no cuts fit, the parts that maximise Σ log(P(one digit) ×
-        confidence), whatever their count."""
+        """As many parts as the string reader read digits, each where its digit may be (``_may_be``),
+        that maximise Σ log(P(one digit) × P(the digit read there)) + the width prior (dynamic
+        programming over the cuts). Each part carries the string reader's reading. When no cuts fit,
+        the parts that maximise Σ log(P(one digit) × confidence), whatever their count."""
         part = dict(zip(self.spans, self.parts, strict=True))
         chosen = self._fitting(probabilities, one, said) or self._likeliest(probabilities.max(axis=1), one)
         if len(chosen) != len(said):
@@ -298,20 +312,21 @@ class _Options:
 
     def _fitting(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
                  ) -> list[tuple[int, int]]:
+        """The spans of the best cut into exactly as many parts as digits ``said``, or none."""
         row = dict(zip(self.spans, range(len(self.spans)), strict=True))  # a span's row in the models' answers
         best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
+        columns = [column for _, column, _ in said]
         for j in range(1, len(self.cuts)):
-            for m, (digit, column, _) in enumerate(said):
-                if (j < len(self.cuts) - 1 and m == len(said) - 1) or self.cuts[j] <= column:
-                    continue
+            for m, (digit, _, _) in enumerate(said):
                 found = [(best[i, m][0] + _log(probabilities[row[i, j], digit]) + ONE_WEIGHT * _log(one[row[i, j]])
                           + self._prior((i, j)), [*best[i, m][1], (i, j)]) for i in range(j)
-                         if (i, m) in best and (i, j) in row]
+                         if (i, m) in best and (i, j) in row and _may_be(m, i, j, self.cuts, columns, self.height)]
                 if found:
                     best[j, m + 1] = max(found, key=lambda option: option[0])
         return best.get((len(self.cuts) - 1, len(said)), (0.0, []))[1]
 
     def _likeliest(self, confidence: np.ndarray, one: np.ndarray) -> list[tuple[int, int]]:
+        """The spans of the best cut into any number of parts, by the digit model's confidence."""
         scores = {span: _log(c) + ONE_WEIGHT * _log(o) + self._prior(span)
                   for span, c, o in zip(self.spans, confidence, one, strict=True)}
         best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
@@ -327,20 +342,35 @@ def _log(p: float) -> float:
     return float(np.log(max(float(p), 1e-9)))
 
 
-def _options(digit: _Group, ink: np.ndarray, height: int, between_digits: list[int]) -> _Options:
+def _options(digit: _Group, ink: np.ndarray, height: int, placed: list[tuple[int, float, np.ndarray]]) -> _Options:
     """Cuts along the cheapest paths through the ink near the columns where it is thinnest
-    (``cut_columns``, ``cut_paths``), and every run of parts between two of them that is as wide as a
-    digit may be."""
+    (``cut_columns``, ``cut_paths``) or halfway between two places where a digit was read, and every
+    run of parts between two of them that is as wide as a digit may be and may be one of the digits
+    read (``_may_be``; the whole piece too)."""
     own = np.where(digit.mask, ink, 0)
-    cuts = sorted({*cut_columns(own, digit.cols, height), *between_digits})
+    cuts = sorted({*cut_columns(own, digit.cols, height), *_between(placed)})
     paths = cut_paths(own, cuts, height)
+    columns = [column for _, column, _ in placed]
     kept, parts = [], []
     for i, j in spans(cuts, height):
+        if (i, j) != (0, len(cuts) - 1) and not any(_may_be(m, i, j, cuts, columns, height)
+                                                    for m in range(len(columns))):
+            continue
         mask = digit.mask & between(paths[i], paths[j], ink.shape[1])
         if mask.any():
             kept.append((i, j))
             parts.append(_Group.of(mask, ink))
     return _Options(cuts, kept, parts, [digit_input(np.where(part.mask, ink, 0)) for part in parts], height)
+
+
+def _may_be(m: int, i: int, j: int, cuts: list[int], columns: list[float], height: int) -> bool:
+    """Whether the part from cut ``i`` to cut ``j`` may be the ``m``-th digit read: it starts after the
+    place where the one before was read and by its own place (or a little after: the string reader reads
+    a digit at its start, or before it), and ends after its own place and by the next one's."""
+    slack = PATH_DRIFT * height
+    starts = i == 0 if m == 0 else columns[m - 1] < cuts[i] <= columns[m] + slack
+    ends = j == len(cuts) - 1 if m == len(columns) - 1 else columns[m] < cuts[j] <= columns[m + 1] + slack
+    return starts and ends
 
 
 def cut_paths(ink: np.ndarray, cuts: list[int], height: int) -> list[np.ndarray]:

@@ -23,6 +23,7 @@ from ai_edge_litert.interpreter import Interpreter
 MODEL_FILE, CARD_FILE = "model.tflite", "card.json"
 VERIFIER_PATH = Path(__file__).resolve().parents[2] / "mlmodel" / "verifier.tflite"  # ml.verifier: one digit?
 STRINGS_PATH = VERIFIER_PATH.with_name("strings.tflite")  # ml.strings: a run of touching digits read whole
+BLANK = 10  # the string reader's eleventh answer: no digit at this column
 RELOAD_CHECK_SECONDS = 1.0
 # One XNNPACK thread: the server's parallelism is its worker processes. A second thread cut the batch-1
 # latency of a lone process by ~20% (bench/runtimes.py), but cost ~35% more CPU per call, which under
@@ -158,9 +159,6 @@ def get_verifier(path: Path = VERIFIER_PATH) -> Classifier:
     """The cut verifier (``ml.verifier``), loaded once per process: (N, 28, 28) -> (N, 1) P(one digit).
     It belongs to segmentation, not to a model version: promoting or retraining the digit model keeps it."""
     return Classifier(path, "cut-verifier")
-
-
-BLANK = 10  # the string reader's eleventh answer: no digit at this column
 
 
 def decode(frames: np.ndarray) -> list[tuple[int, int, np.ndarray]]:

@@ -8,6 +8,7 @@ from PIL import Image
 
 from recognizer import preprocessing, recognition, segmentation
 from recognizer.errors import NoDigitFound
+from recognizer.ml import handwriting
 from recognizer.ml.runtime import get_classifier
 
 # MNIST test images by label (the first of each the served model reads right)
@@ -80,6 +81,18 @@ def test_two_touching_runs_on_a_line_are_each_cut(number_png):
 def test_a_wide_digit_stays_one(number_png, index, expected):
     """Wide enough to be two digits by its shape, but one: the verifier keeps it whole."""
     assert read(number_png([[index]]))[0] == expected
+
+
+@pytest.mark.slow  # reads 1,797 pictures
+def test_other_writers_single_digits_stay_one_digit():
+    """The non-MNIST set's 1s carry a flag and a foot (0.6-0.8 × as wide as high) and some of its 4s and
+    8s lean: the string reader may read such a lone piece as two, but none of the 1,797 is split."""
+    from sklearn.datasets import load_digits
+
+    drawn = load_digits()
+    split = [int(label) for cells, label in zip(drawn.images, drawn.target, strict=True)
+             if len(read(handwriting.picture(cells))[1]) != 1]
+    assert split == []
 
 
 def test_a_second_line_is_read_after_the_first(number_png):
