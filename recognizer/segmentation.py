@@ -49,6 +49,7 @@ from .storage.ids import MAX_DIGITS
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
 Verify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one well-cut digit)
 ReadString = Callable[[np.ndarray], list[tuple[int, int, np.ndarray]]]  # string_input -> (digit, column, ten)
+Read = tuple[int, float, np.ndarray]  # a digit the string reader read: it, the ink column where, its ten probabilities
 
 TALL = 0.5  # a piece at least this share of the tallest piece's height stands for a digit (or most of one)
 LINE_GAP = 0.25  # a second line begins below empty rows this share of the tallest piece's height
@@ -240,7 +241,7 @@ def _without_specks(line: list[_Group]) -> list[_Group]:
 
 
 def _touching(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader
-              ) -> list[tuple[_Group, int, list[tuple[int, float, np.ndarray]]]]:
+              ) -> list[tuple[_Group, int, list[Read]]]:
     """The groups that hold touching digits, with the digits the string reader read in them and where
     (``_placed``). A group wider than MAY_HOLD_TWO × its line's height (LONE_MAY_HOLD_TWO when it is
     the picture's only one) that the verifier doubts is one digit is read by the string reader; it
@@ -256,7 +257,7 @@ def _touching(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Re
 
 
 def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Reader,
-             touching: list[tuple[_Group, int, list[tuple[int, float, np.ndarray]]]]) -> list[list[_Group]]:
+             touching: list[tuple[_Group, int, list[Read]]]) -> list[list[_Group]]:
     """Every line's digits, with the ``touching`` groups cut into as many parts as the string reader read
     digits in them, where they read best as those digits (``_Options.best``). All the parts of all such
     groups are read in one batch by each model."""
@@ -273,12 +274,12 @@ def _cut_all(lines: list[list[tuple[_Group, int]]], ink: np.ndarray, reader: Rea
     return [[part for group, _ in line for part in cut.get(id(group), [group])] for line in lines]
 
 
-def _between(placed: list[tuple[int, float, np.ndarray]]) -> list[int]:
+def _between(placed: list[Read]) -> list[int]:
     """Columns halfway between the places of two digits read one after the other: cuts to try too."""
     return [round((a + b) / 2) for (_, a, _), (_, b, _) in zip(placed, placed[1:], strict=False)]
 
 
-def _placed(said: list[tuple[int, int, np.ndarray]], group: _Group) -> list[tuple[int, float, np.ndarray]]:
+def _placed(said: list[tuple[int, int, np.ndarray]], group: _Group) -> list[Read]:
     """The string reader's digits with their columns in the ink (it reads two input columns a step)."""
     scale, first, last = group.height / STRING_INK_ROWS, group.cols[0], group.cols[1] - 1
     return [(digit, min(max(first + (2 * step + 1 - STRING_MARGIN) * scale, first), last), ten)
@@ -295,7 +296,7 @@ class _Options:
     inputs: list[np.ndarray]
     height: int
 
-    def best(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
+    def best(self, probabilities: np.ndarray, one: np.ndarray, said: list[Read]
              ) -> list[_Group]:
         """As many parts as the string reader read digits, each where its digit may be (``_may_be``),
         that maximise Σ log(P(one digit) × P(the digit read there)) + the width prior (dynamic
@@ -310,7 +311,7 @@ class _Options:
     def _prior(self, span: tuple[int, int]) -> float:
         return _width_prior((self.cuts[span[1]] - self.cuts[span[0]]) / self.height)
 
-    def _fitting(self, probabilities: np.ndarray, one: np.ndarray, said: list[tuple[int, float, np.ndarray]]
+    def _fitting(self, probabilities: np.ndarray, one: np.ndarray, said: list[Read]
                  ) -> list[tuple[int, int]]:
         """The spans of the best cut into exactly as many parts as digits ``said``, or none."""
         row = dict(zip(self.spans, range(len(self.spans)), strict=True))  # a span's row in the models' answers
@@ -342,7 +343,7 @@ def _log(p: float) -> float:
     return float(np.log(max(float(p), 1e-9)))
 
 
-def _options(digit: _Group, ink: np.ndarray, height: int, placed: list[tuple[int, float, np.ndarray]]) -> _Options:
+def _options(digit: _Group, ink: np.ndarray, height: int, placed: list[Read]) -> _Options:
     """Cuts along the cheapest paths through the ink near the columns where it is thinnest
     (``cut_columns``, ``cut_paths``) or halfway between two places where a digit was read, and every
     run of parts between two of them that is as wide as a digit may be and may be one of the digits
