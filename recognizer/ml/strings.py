@@ -108,8 +108,8 @@ def _batches(items: list[tuple[np.ndarray, str]], size: int, rng: np.random.Gene
         yield x, y, np.array([len(t) for t in texts], np.int32)
 
 
-def read(model: keras.Model, items: list[tuple[np.ndarray, str]]) -> float:
-    """The share of runs read whole."""
+def share_read_whole(model: keras.Model, items: list[tuple[np.ndarray, str]]) -> float:
+    """The share of ``items`` the model (in Keras, before conversion) reads whole."""
     right = 0
     for image, text in items:
         frames = model(image[None, :, :, None], training=False).numpy()[0, 0]
@@ -149,7 +149,7 @@ def train(data_dir: Path | None, options: Options) -> Trained:
         losses = [float(step(x, y, n)) for x, y, n in _batches(fit, options.batch_size, rng)]
         history.append(round(float(np.mean(losses)), 4))
         print(f"epoch {epoch + 1}: loss {history[-1]} ({time.monotonic() - started:.0f} s)", flush=True)
-    accuracy = read(model, held_out)
+    accuracy = share_read_whole(model, held_out)
     return Trained(to_tflite(model, quantize=False), {
         "data": "runs of 1-6 touching or overlapping MNIST training digits (recognizer/ml/strings.py)",
         "runs": len(fit), "validation_runs": len(held_out), "validation_read_whole": round(accuracy, 4),
